@@ -3,6 +3,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
@@ -10,3 +12,15 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 if "DIGITWIDGET_DATA" not in os.environ and (SHARED / "mnist").is_dir():
     os.environ["DIGITWIDGET_DATA"] = str(SHARED / "mnist")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """In CI (DIGITWIDGET_REQUIRE_BROWSER=1) a browser test that skips is a failure:
+    a missing Chromium must not turn the end-to-end check silently green."""
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and os.environ.get("DIGITWIDGET_REQUIRE_BROWSER")
+            and item.get_closest_marker("browser")):
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped where it is required: {report.longrepr}"
