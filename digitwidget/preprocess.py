@@ -1,0 +1,259 @@
+"""Turn a drawing or a picture of a digit into the 28x28 input an MNIST model expects.
+
+MNIST digits were size-normalised to fit a 20x20 box (aspect ratio kept, anti-aliased) and
+centred in 28x28 by their centre of mass, white ink (1.0) on black (0.0). A drawing on a
+280x280 canvas looks nothing like that until it is made to, step by step:
+
+    image ─► ink map (grey, polarity, transparency, faint noise dropped)
+          ─► crop to the ink ─► longer side to 20 px ─► 28x28, centre of mass in the middle
+
+Everything is numpy and Pillow on whole arrays: about a millisecond for a 280x280 canvas.
+
+The widget keeps its strokes in Python (the browser's pixels are not available without a
+round trip), so this module also rasterises strokes the way a canvas draws them.
+"""
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+SIZE = 28  # the model's input side
+BOX = 20  # MNIST fits each digit's longer side into 20 px
+NOISE = 0.15  # ink fainter than this (after contrast stretch) is paper texture, not ink
+SOLID = 0.5  # ink at least this strong marks where the digit is (its bounding box)
+MIN_CONTRAST = 0.15  # less difference than this between ink and background: a blank image
+MAX_SIDE = 8192  # larger images are refused rather than processed for seconds
+
+
+class InvalidImage(ValueError):
+    """The input is not an image we can read as a digit; the message says why in words."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """The model's input and what we noticed about the ink on the way."""
+
+    image: np.ndarray  # (28, 28) float32 in [0, 1], ink 1.0, zeros when empty
+    empty: bool  # nothing that looks like ink at all
+    concern: str | None = None  # why the ink may not be a digit, in words; None when fine
+
+
+# --- reading whatever we are given ------------------------------------------------------
+
+def as_array(image):
+    """Any accepted input as a float32 (H, W, C) array in [0, 1], C in {1, 3, 4}.
+
+    Accepts a PIL image, a numpy array (H, W) / (H, W, 1|3|4) of uint8, bool, or floats in
+    [0, 1], a path to an image file, or the bytes of one. Raises InvalidImage otherwise.
+    """
+    if isinstance(image, (str, Path)):
+        image = _open_path(Path(image))
+    elif isinstance(image, (bytes, bytearray, memoryview)):
+        image = _open_bytes(bytes(image))
+    if isinstance(image, Image.Image):
+        return _from_pil(image)
+    if isinstance(image, np.ndarray):
+        return _from_numpy(image)
+    raise InvalidImage(
+        f"Cannot read a {type(image).__name__} as an image: give a PIL image, a numpy "
+        "array (H, W), (H, W, 3) or (H, W, 4), a path to an image file, or its bytes.")
+
+
+def _open_path(path):
+    if not path.is_file():
+        raise InvalidImage(f"No image file at {path}.")
+    try:
+        with Image.open(path) as im:
+            im.load()
+            return im
+    except (OSError, Image.DecompressionBombError) as err:
+        raise InvalidImage(f"Could not read {path} as an image: {err}") from None
+
+
+def _open_bytes(data):
+    if not data:
+        raise InvalidImage("The image bytes are empty.")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            return im
+    except (OSError, Image.DecompressionBombError) as err:
+        raise InvalidImage(f"Could not read the bytes as an image: {err}") from None
+
+
+def _from_pil(im):
+    """Greyscale plus alpha if there is any transparency; everything else becomes L or LA."""
+    has_alpha = "A" in im.getbands() or "transparency" in im.info
+    try:
+        im = im.convert("LA" if has_alpha else "L")
+    except (OSError, ValueError) as err:
+        raise InvalidImage(f"Could not convert the {im.mode} image to greyscale: {err}") from None
+    return _from_numpy(np.asarray(im))
+
+
+def _from_numpy(a):
+    if a.ndim == 3 and a.shape[2] == 2:  # grey + alpha, as Pillow's LA gives
+        a = np.concatenate([np.repeat(a[..., :1], 3, axis=2), a[..., 1:]], axis=2)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
+        raise InvalidImage(
+            f"An image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}.")
+    h, w = a.shape[:2]
+    if min(h, w) < 8:
+        raise InvalidImage(f"The image is {w}x{h} pixels: too small to hold a digit (8x8 at least).")
+    if max(h, w) > MAX_SIDE:
+        raise InvalidImage(f"The image is {w}x{h} pixels: larger than {MAX_SIDE} on a side.")
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / 255.0
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise InvalidImage("The image array holds NaN or infinite values.")
+        if a.min() < 0.0 or a.max() > 1.0:
+            raise InvalidImage(
+                f"A float image must lie in [0, 1]; this one spans [{a.min():.3g}, {a.max():.3g}]. "
+                "Divide by 255 if it holds 0-255 values.")
+        return a.astype(np.float32)
+    if np.issubdtype(a.dtype, np.integer) and a.size and a.min() >= 0 and a.max() <= 255:
+        return a.astype(np.float32) / 255.0
+    raise InvalidImage(f"Cannot read an array of {a.dtype} as an image: use uint8 (0-255) or "
+                       "floats in [0, 1].")
+
+
+# --- the ink map ------------------------------------------------------------------------
+
+def ink_map(pixels):
+    """Ink strength per pixel, 1.0 for ink and 0.0 for background, whatever the polarity.
+
+    The background is what most of the image's border shows: light for a canvas or paper,
+    dark for MNIST. Transparent pixels are background, so a transparent canvas with black or
+    white strokes reads the same as an opaque one. The contrast is stretched so the strongest
+    ink is 1.0 (a photo's grey pencil counts as ink), then faint values are dropped as noise.
+    Returns zeros when there is no real contrast (a blank or nearly uniform image).
+    """
+    grey = pixels[..., :3].mean(axis=2) if pixels.shape[2] >= 3 else pixels[..., 0]
+    alpha = pixels[..., 3] if pixels.shape[2] == 4 else None
+    if alpha is not None and _border(alpha).mean() < 0.5:
+        ink = alpha.copy()  # transparent background: the opaque strokes are the ink
+    else:
+        edge = _border(grey) if alpha is None else _border(grey)[_border(alpha) >= 0.5]
+        background = float(np.median(edge))
+        if alpha is not None:  # transparent pixels show the background
+            grey = grey * alpha + background * (1.0 - alpha)
+        ink = (background - grey) if background >= 0.5 else (grey - background)
+    strongest = float(ink.max())
+    if strongest < MIN_CONTRAST:
+        return np.zeros(ink.shape, np.float32)
+    ink = np.clip(ink / strongest, 0.0, 1.0)
+    ink[ink < NOISE] = 0.0
+    return ink.astype(np.float32, copy=False)
+
+
+def _border(a):
+    """The outermost ring of pixels, where a picture of one digit shows its background."""
+    return np.concatenate([a[0], a[-1], a[1:-1, 0], a[1:-1, -1]])
+
+
+# --- ink map to the MNIST frame -----------------------------------------------------------
+
+def to_mnist(ink):
+    """Crop an ink map to its ink, fit the longer side into 20 px, centre by mass in 28x28.
+
+    The crop is the box of the solid ink (at least half strength): a few stray specks of
+    paper noise above the noise floor would otherwise stretch the box and shrink the digit.
+    """
+    solid = ink >= SOLID
+    rows = np.flatnonzero(solid.any(axis=1))
+    cols = np.flatnonzero(solid.any(axis=0))
+    if rows.size == 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = BOX / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    # Pillow's resampling widens its filter when shrinking, so this is properly anti-aliased.
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), Image.BILINEAR))
+    small = np.clip(small, 0.0, 1.0)
+    return _centre_by_mass(small)
+
+
+def _centre_by_mass(patch):
+    """Place the patch in 28x28 so its centre of mass lands on the centre, as MNIST did.
+
+    MNIST's centres of mass sit at pixel (14, 14) on average (measured on its test set),
+    not at the geometric middle 13.5, so that is where ours go too.
+    """
+    h, w = patch.shape
+    total = patch.sum()
+    if total <= 0:
+        return np.zeros((SIZE, SIZE), np.float32)
+    cy = (patch.sum(axis=1) @ np.arange(h)) / total
+    cx = (patch.sum(axis=0) @ np.arange(w)) / total
+    top = int(np.clip(round(SIZE / 2 - cy), 0, SIZE - h))
+    left = int(np.clip(round(SIZE / 2 - cx), 0, SIZE - w))
+    out = np.zeros((SIZE, SIZE), np.float32)
+    out[top:top + h, left:left + w] = patch
+    return out
+
+
+def concern_about(ink):
+    """Why this ink may not be a digit, in words, or None when it looks like one."""
+    h, w = ink.shape
+    covered = float(np.count_nonzero(ink)) / ink.size
+    if covered > 0.5:
+        return f"Ink covers {covered:.0%} of the picture: that looks like a scribble, not a digit."
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
+    if extent < 0.1 * max(h, w):
+        return "The ink is only a dot: draw the digit larger."
+    return None
+
+
+def prepare(image):
+    """Any accepted image to a Prepared: the 28x28 model input plus what we noticed.
+
+    Raises InvalidImage for input that is not a usable image.
+    """
+    ink = ink_map(as_array(image))
+    if not ink.any():
+        return Prepared(np.zeros((SIZE, SIZE), np.float32), empty=True)
+    return Prepared(to_mnist(ink), empty=False, concern=concern_about(ink))
+
+
+def preprocess(image):
+    """Any accepted image to the (28, 28) float32 array the model sees."""
+    return prepare(image).image
+
+
+# --- strokes to pixels ------------------------------------------------------------------
+
+def rasterise(strokes, size, brush, supersample=1):
+    """Draw strokes (lists of (x, y) in canvas pixels) black on a white size x size image.
+
+    Round caps and joins, like the canvas's pen. Pillow draws lines without anti-aliasing;
+    `supersample` > 1 draws larger and shrinks, which anti-aliases (the model path does not
+    need it: scaling the digit down to 20 px anti-aliases anyway). Returns uint8 (size, size).
+    """
+    width, height = (size, size) if np.isscalar(size) else size
+    s = supersample
+    canvas = Image.new("L", (width * s, height * s), 255)
+    pen = ImageDraw.Draw(canvas)
+    w = max(1, round(brush * s))
+    r = brush * s / 2
+    for stroke in strokes:
+        pts = [(float(x) * s, float(y) * s) for x, y in stroke]
+        if not pts:
+            continue
+        if len(pts) > 1:
+            pen.line(pts, fill=0, width=w, joint="curve")
+        for x, y in (pts[0], pts[-1]) if len(pts) > 1 else pts[:1]:  # round caps
+            pen.ellipse((x - r, y - r, x + r, y + r), fill=0)
+    if s > 1:
+        canvas = canvas.reduce(s)
+    return np.asarray(canvas)
