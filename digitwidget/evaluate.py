@@ -247,7 +247,9 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
     shutil.copyfile(shipped["dir"] / "model.keras", model_path)
     histories = {f"seed {r['info']['seed']}": json.loads((r["dir"] / "history.json").read_text())
                  for r in runs}
-    metrics = evaluate_model(load_model(model_path), test, reports_dir, histories)
+    # the run's own file (the same bytes): the old card beside model_path no longer applies
+    metrics = evaluate_model(load_model(shipped["dir"] / "model.keras"), test, reports_dir,
+                             histories)
     save_augmentation_grid(x_train[:8], build_augmentation(shipped["info"]["config"]["augment"]),
                            reports_dir / "augmentations.png")
     card = write_model_card(model_path, runs, shipped, metrics, models_dir)
