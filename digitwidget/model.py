@@ -5,6 +5,8 @@ background 0.0; output (None, 10) softmax. Normalisation to MNIST's mean and std
 happens inside the model (a Rescaling layer, no weights), so callers never repeat it.
 """
 
+import hashlib
+import json
 from pathlib import Path
 
 import keras
@@ -12,6 +14,7 @@ from keras import layers
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "digit_cnn.keras"
+MODEL_CARD = "model_card.json"  # beside the shipped model; its "sha256" is checked on load
 
 
 def build_model():
@@ -38,8 +41,39 @@ def build_model():
 
 
 def load_model(path=None):
-    """Load the shipped model, or the `.keras` file at `path`, for inference."""
+    """Load the shipped model, or the `.keras` file at `path`, for inference.
+
+    Errors name the file: a missing one (FileNotFoundError), one Keras cannot read (a
+    ValueError saying so, with Keras's own error chained). The shipped model is also checked
+    against the sha256 in the model card beside it, when there is one: a file that was
+    truncated, corrupted or swapped must not quietly give different answers. Other paths have
+    no card to check against and are loaded as they are.
+    """
     path = Path(path) if path is not None else SHIPPED_MODEL
     if not path.exists():
         raise FileNotFoundError(f"No model file at {path}.")
-    return keras.saving.load_model(path, compile=False)
+    if path.resolve() == SHIPPED_MODEL.resolve():
+        _check_against_card(path, path.parent / MODEL_CARD)
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as err:  # noqa: BLE001 - any failure here means the file is unusable
+        raise ValueError(f"Could not load a Keras model from {path}: {type(err).__name__}: "
+                         f"{err}") from err
+
+
+def _check_against_card(path, card):
+    """Raise ValueError naming the file when its sha256 differs from the card's."""
+    if not card.exists():
+        return
+    try:
+        expected = json.loads(card.read_text()).get("sha256")
+    except (ValueError, AttributeError) as err:
+        raise ValueError(f"The model card {card} is not a readable JSON object: {err}") from None
+    if not expected:
+        return
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"The model file {path} does not match its model card {card}: its sha256 is "
+            f"{actual}, the card says {expected}. The file is damaged or was replaced: restore "
+            "it (e.g. `git checkout models/`) or retrain with `python -m digitwidget.train`.")

@@ -80,6 +80,7 @@ class DigitPad(widgets.HBox):
             raise ValueError(f"The canvas must be at least 28 px wide; got size={size}.")
         self._strokes = []  # finished strokes, lists of (x, y) in canvas pixels
         self._stroke = None  # the stroke being drawn, or None
+        self._drawing = 0  # counts changes to the strokes, so a stale answer is never shown
         self.canvas = self._make_canvas()
         self.brush = brush if brush is not None else round(0.06 * self.size)
         self.clear_button = widgets.Button(description="Clear", icon="eraser",
@@ -135,12 +136,14 @@ class DigitPad(widgets.HBox):
             for stroke in strokes:
                 self._paint(stroke)
         self._strokes += strokes
+        self._drawing += 1
         self._predict()
         return self.prediction
 
     def clear(self):
         """Wipe the canvas and go back to the empty state."""
         self._strokes, self._stroke = [], None
+        self._drawing += 1
         with hold_canvas():
             self._paint_background()
         self._say("")
@@ -166,6 +169,8 @@ class DigitPad(widgets.HBox):
 
     @_guarded
     def _pen_down(self, x, y):
+        if not _finite(x, y):
+            return
         if self._stroke:  # a stroke whose end we never heard of
             self._pen_up()
         self._stroke = [(float(x), float(y))]
@@ -174,7 +179,7 @@ class DigitPad(widgets.HBox):
 
     @_guarded
     def _pen_move(self, x, y):
-        if self._stroke is None:  # the browser reports moves with no button pressed too
+        if self._stroke is None or not _finite(x, y):  # moves come with no button pressed too
             return
         x0, y0 = self._stroke[-1]
         self._stroke.append((float(x), float(y)))
@@ -188,6 +193,7 @@ class DigitPad(widgets.HBox):
             return
         self._strokes.append(self._stroke)
         self._stroke = None
+        self._drawing += 1
         self._predict()
 
     @_guarded
@@ -230,8 +236,17 @@ class DigitPad(widgets.HBox):
     # --- predicting and showing -------------------------------------------------------
 
     def _predict(self):
+        """Predict for the strokes as they are now and show it, unless it is already stale.
+
+        The model call can let other code run before it returns (an observer that draws,
+        a model wrapper, events handled meanwhile): if the drawing changed in the meantime,
+        the newer drawing's own answer stands and this one is dropped.
+        """
+        drawing = self._drawing
         image = rasterise(self._strokes, self.size, self._brush)
         prediction = self.predictor.predict(image)
+        if drawing != self._drawing:
+            return
         self._show(prediction)
         self._say("")
         self.prediction = prediction
@@ -291,8 +306,11 @@ def _answer_html(prediction, strokes):
                 f"<div class='digitpad-digit' style='font-size:56px;font-weight:bold'>{big}</div>"
                 f"<div class='digitpad-detail' style='font-size:13px;color:#555'>{small}</div>"
                 f"</div>")
-    if prediction is None or prediction.digit is None:
+    if prediction is None or strokes == 0:
         return box("&nbsp;", "Draw a digit")
+    if prediction.digit is None:  # ink, but nothing to read: a dot, noise
+        return box(f"<span style='color:{UNSURE}'>?</span>",
+                   f"Not sure: is this a digit?<br>{html.escape(prediction.reason or '')}")
     if not prediction.confident:
         return box(f"<span style='color:{UNSURE}'>?</span>",
                    f"Not sure: is this a digit?<br>best guess {prediction.digit} "
@@ -312,6 +330,14 @@ def _as_points(stroke, index):
     if not np.isfinite(points).all():
         raise ValueError(f"Stroke {index} has a NaN or infinite coordinate.")
     return [(float(x), float(y)) for x, y in points]
+
+
+def _finite(x, y):
+    """A browser event's point is usable: NaN or infinite coordinates are dropped, not drawn."""
+    try:
+        return bool(np.isfinite([x, y]).all())
+    except TypeError:
+        return False
 
 
 def _png(image, scale=1, rgb=False):

@@ -56,7 +56,7 @@ class Predictor:
 
     def __init__(self, model=None, threshold=CONFIDENCE):
         self.model = _as_model(model)
-        self._input_shape = _check_shapes(self.model)
+        self._input_shape = _check_shapes(self.model, _file_of(model))
         self.threshold = float(threshold)
         self._run(np.zeros((1, SIZE, SIZE), np.float32))  # build and warm the compiled call
 
@@ -86,7 +86,7 @@ class Predictor:
     def _judge(self, prepared, probabilities):
         if prepared.empty:
             return Prediction(None, probabilities, False, prepared.image,
-                              "The image is blank: there is no ink to read.")
+                              prepared.concern or "The image is blank: there is no ink to read.")
         digit = int(np.argmax(probabilities))
         top = float(probabilities[digit])
         reason = prepared.concern
@@ -124,21 +124,35 @@ def _as_model(model):
                     f"model; got a {type(model).__name__}.")
 
 
-def _check_shapes(model):
-    """The model's per-example input shape, after checking it takes 28x28 and gives 10."""
+def _file_of(model):
+    """The file a model argument names (None: the shipped one), or None for a keras.Model."""
+    from digitwidget.model import SHIPPED_MODEL
+
+    if model is None:
+        return SHIPPED_MODEL
+    return model if isinstance(model, (str, Path)) else None
+
+
+def _check_shapes(model, file=None):
+    """The model's per-example input shape, after checking it takes 28x28 and gives 10.
+
+    `file`, where the model came from one, is named in the error: "the model 'sequential'"
+    alone would not tell which of several files is the wrong one.
+    """
+    what = f"the model {model.name!r}" + (f" (from {file})" if file is not None else "")
     try:
         inputs, outputs = model.input_shape, model.output_shape
     except (AttributeError, ValueError):
-        raise ValueError(f"The model {model.name!r} has no defined input and output shapes: "
+        raise ValueError(f"{what[0].upper()}{what[1:]} has no defined input and output shapes: "
                          "build it (or give it a keras.Input) first.") from None
     if isinstance(inputs, list) or isinstance(outputs, list):
-        raise ValueError(f"The model must have one input and one output; it has inputs "
+        raise ValueError(f"A digit model must have one input and one output; {what} has inputs "
                          f"{inputs} and outputs {outputs}.")
     example = tuple(inputs[1:])
     fits = None not in example and int(np.prod(example)) == SIZE * SIZE
     if not fits or tuple(outputs[1:]) != (10,):
         raise ValueError(
             f"A digit model must take 28x28x1 images and give 10 outputs, i.e. input "
-            f"(None, 28, 28, 1) and output (None, 10); the model {model.name!r} has input "
+            f"(None, 28, 28, 1) and output (None, 10); {what} has input "
             f"{tuple(inputs)} and output {tuple(outputs)}.")
     return example

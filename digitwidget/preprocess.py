@@ -14,18 +14,21 @@ round trip), so this module also rasterises strokes the way a canvas draws them.
 """
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 SIZE = 28  # the model's input side
 BOX = 20  # MNIST fits each digit's longer side into 20 px
 NOISE = 0.15  # ink fainter than this (after contrast stretch) is paper texture, not ink
 SOLID = 0.5  # ink at least this strong marks where the digit is (its bounding box)
 MIN_CONTRAST = 0.15  # less difference than this between ink and background: a blank image
+NOISY_EDGE = 0.25  # ink on more of the picture's edge than this: noise, not a digit
 MAX_SIDE = 8192  # larger images are refused rather than processed for seconds
+ORIENTATION = 0x0112  # the EXIF tag saying how a photo is to be turned for display
 
 
 class InvalidImage(ValueError):
@@ -37,7 +40,7 @@ class Prepared:
     """The model's input and what we noticed about the ink on the way."""
 
     image: np.ndarray  # (28, 28) float32 in [0, 1], ink 1.0, zeros when empty
-    empty: bool  # nothing that looks like ink at all
+    empty: bool  # nothing that looks like a digit's ink at all (blank, or noise)
     concern: str | None = None  # why the ink may not be a digit, in words; None when fine
 
 
@@ -65,33 +68,72 @@ def as_array(image):
 def _open_path(path):
     if not path.is_file():
         raise InvalidImage(f"No image file at {path}.")
-    try:
-        with Image.open(path) as im:
-            im.load()
-            return im
-    except (OSError, Image.DecompressionBombError) as err:
-        raise InvalidImage(f"Could not read {path} as an image: {err}") from None
+    return _open(path, str(path))
 
 
 def _open_bytes(data):
     if not data:
         raise InvalidImage("The image bytes are empty.")
+    return _open(io.BytesIO(data), "the bytes")
+
+
+def _open(source, what):
+    """Open an image file, checking its size from the header before decoding any pixels.
+
+    A small file can claim a huge image (a PNG of 20000x20000 one-bit pixels is a few KB):
+    Pillow refuses the most extreme ones itself (DecompressionBombError), and we refuse
+    anything over MAX_SIDE before `load()` spends seconds and gigabytes decoding it.
+    Pillow's DecompressionBombWarning is made an error here: such images are refused anyway.
+    """
     try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return im
-    except (OSError, Image.DecompressionBombError) as err:
-        raise InvalidImage(f"Could not read the bytes as an image: {err}") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(source) as im:
+                _check_size(*im.size)
+                im.load()
+                return im
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InvalidImage(f"Refused to read {what}: the image is too large to decode "
+                           f"safely ({err})") from None
+    except OSError as err:
+        raise InvalidImage(f"Could not read {what} as an image: {err}") from None
+    except Exception as err:  # noqa: BLE001 - a decoder failing on odd bytes: still unreadable
+        raise InvalidImage(f"Could not read {what} as an image ({type(err).__name__}: "
+                           f"{err})") from err
+
+
+def _check_size(w, h):
+    if min(h, w) < 8:
+        raise InvalidImage(f"The image is {w}x{h} pixels: too small to hold a digit (8x8 at least).")
+    if max(h, w) > MAX_SIDE:
+        raise InvalidImage(f"The image is {w}x{h} pixels: larger than {MAX_SIDE} on a side.")
 
 
 def _from_pil(im):
-    """Greyscale plus alpha if there is any transparency; everything else becomes L or LA."""
+    """Greyscale plus alpha if there is any transparency; everything else becomes L or LA.
+
+    The EXIF orientation is applied first, so a phone photo reads the way it is shown.
+    Pillow's convert("L") clips 16- and 32-bit integer pixels to 255 rather than scaling
+    them (a 16-bit PNG would read as blank), so those are scaled from 0-65535 here.
+    """
+    if im.getexif().get(ORIENTATION, 1) != 1:
+        im = ImageOps.exif_transpose(im)
+    if im.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        return _from_numpy(_wide_to_unit(np.asarray(im, np.float64), im.mode))
     has_alpha = "A" in im.getbands() or "transparency" in im.info
     try:
         im = im.convert("LA" if has_alpha else "L")
     except (OSError, ValueError) as err:
         raise InvalidImage(f"Could not convert the {im.mode} image to greyscale: {err}") from None
     return _from_numpy(np.asarray(im))
+
+
+def _wide_to_unit(a, mode):
+    """16-bit pixel values (0-65535) scaled to [0, 1]."""
+    if a.size and (a.min() < 0 or a.max() > 65535):
+        raise InvalidImage(f"The {mode} image's pixel values span [{a.min():.0f}, {a.max():.0f}]: "
+                           "outside the 0-65535 of a 16-bit image.")
+    return a / 65535.0
 
 
 def _from_numpy(a):
@@ -102,11 +144,7 @@ def _from_numpy(a):
     if a.ndim != 3 or a.shape[2] not in (1, 3, 4):
         raise InvalidImage(
             f"An image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}.")
-    h, w = a.shape[:2]
-    if min(h, w) < 8:
-        raise InvalidImage(f"The image is {w}x{h} pixels: too small to hold a digit (8x8 at least).")
-    if max(h, w) > MAX_SIDE:
-        raise InvalidImage(f"The image is {w}x{h} pixels: larger than {MAX_SIDE} on a side.")
+    _check_size(a.shape[1], a.shape[0])
     if a.dtype == np.uint8:
         return a.astype(np.float32) / 255.0
     if a.dtype == bool:
@@ -203,26 +241,48 @@ def _centre_by_mass(patch):
 
 def concern_about(ink):
     """Why this ink may not be a digit, in words, or None when it looks like one."""
-    h, w = ink.shape
     covered = float(np.count_nonzero(ink)) / ink.size
     if covered > 0.5:
         return f"Ink covers {covered:.0%} of the picture: that looks like a scribble, not a digit."
+    return None
+
+
+def is_a_dot(ink):
+    """A click, not a digit: a small blob (a tenth of the picture's side at most) that
+    fills most of its box, as a disc does (79%). A tiny digit drawn with a fine pen is
+    small too, but its strokes leave most of its box empty."""
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
-    extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1)
-    if extent < 0.1 * max(h, w):
-        return "The ink is only a dot: draw the digit larger."
-    return None
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    box = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return max(height, width) < 0.1 * max(ink.shape) and np.count_nonzero(box) > 0.6 * box.size
+
+
+def looks_like_noise(ink):
+    """Ink all along the picture's edge: speckle or texture, not one digit on a background.
+
+    A picture of a digit shows its background around the edge (a digit touching the edge
+    covers a few edge pixels). Random noise leaves "ink" on about half of them.
+    """
+    return np.count_nonzero(_border(ink)) > NOISY_EDGE * _border(ink).size
 
 
 def prepare(image):
     """Any accepted image to a Prepared: the 28x28 model input plus what we noticed.
 
+    Noise and a lone dot are treated like a blank image (`empty`, no model input) with the
+    concern saying so: a best guess of the model on speckle or a click would mean nothing.
     Raises InvalidImage for input that is not a usable image.
     """
     ink = ink_map(as_array(image))
+    blank = np.zeros((SIZE, SIZE), np.float32)
     if not ink.any():
-        return Prepared(np.zeros((SIZE, SIZE), np.float32), empty=True)
+        return Prepared(blank, empty=True)
+    if looks_like_noise(ink):
+        return Prepared(blank, empty=True, concern=(
+            "The image looks like noise or texture (ink all along its edges), not a digit."))
+    if is_a_dot(ink):
+        return Prepared(blank, empty=True, concern="The ink is only a dot: draw the digit larger.")
     return Prepared(to_mnist(ink), empty=False, concern=concern_about(ink))
 
 

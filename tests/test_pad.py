@@ -103,8 +103,9 @@ def test_moves_without_a_pressed_button_draw_nothing(pad):
 
 def test_a_click_is_a_dot_and_not_a_confident_digit(pad):
     browser_stroke(pad, [(140, 140)])
-    assert pad.prediction is not None and not pad.prediction.confident
-    assert "Not sure: is this a digit?" in shown_label(pad)
+    assert pad.prediction is not None and pad.prediction.digit is None
+    assert not pad.prediction.confident
+    assert "Not sure: is this a digit?" in shown_label(pad) and "dot" in shown_label(pad)
 
 
 def test_clear_resets_everything(pad):

@@ -105,7 +105,10 @@ def test_unsure_below_the_threshold():
 
 def test_ink_that_is_not_digit_like_is_not_confident(predictor):
     r = predictor.predict(rasterise([[(140, 140)]], 280, 14))  # one click: a dot
-    assert not r.confident and "dot" in r.reason
+    assert r.digit is None and not r.confident and "dot" in r.reason
+    scribble = rasterise([[(x, y) for y in range(30, 251, 10) for x in (30, 250)]], 280, 20)
+    r = predictor.predict(scribble)
+    assert r.digit is not None and not r.confident and "scribble" in r.reason
 
 
 def test_logit_outputs_become_probabilities():

@@ -107,8 +107,8 @@ def test_blank_images_are_empty(blank):
 
 
 def test_a_dot_and_a_scribble_raise_a_concern():
-    dot = rasterise([[(100, 100)]], 280, 12)
-    assert "dot" in prepare(dot).concern
+    dot = prepare(rasterise([[(100, 100)]], 280, 12))
+    assert dot.empty and "dot" in dot.concern
     scribble = rasterise([[(x, y) for y in range(30, 251, 10) for x in (30, 250)]], 280, 20)
     assert "scribble" in prepare(scribble).concern
     assert prepare(seven()).concern is None
