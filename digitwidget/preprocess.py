@@ -14,8 +14,9 @@ round trip), so this module also rasterises strokes the way a canvas draws them.
 """
 
 import io
+import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,11 @@ def as_array(image):
     Accepts a PIL image, a numpy array (H, W) / (H, W, 1|3|4) of uint8, bool, or floats in
     [0, 1], a path to an image file, or the bytes of one. Raises InvalidImage otherwise.
     """
+    return _in_unit(_pixels(image))
+
+
+def _pixels(image):
+    """Like as_array, but uint8 pixels stay uint8: a quarter of the bytes to scan."""
     if isinstance(image, (str, Path)):
         image = _open_path(Path(image))
     elif isinstance(image, (bytes, bytearray, memoryview)):
@@ -146,7 +152,7 @@ def _from_numpy(a):
             f"An image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}.")
     _check_size(a.shape[1], a.shape[0])
     if a.dtype == np.uint8:
-        return a.astype(np.float32) / 255.0
+        return a
     if a.dtype == bool:
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.floating):
@@ -158,9 +164,14 @@ def _from_numpy(a):
                 "Divide by 255 if it holds 0-255 values.")
         return a.astype(np.float32)
     if np.issubdtype(a.dtype, np.integer) and a.size and a.min() >= 0 and a.max() <= 255:
-        return a.astype(np.float32) / 255.0
+        return a.astype(np.uint8)
     raise InvalidImage(f"Cannot read an array of {a.dtype} as an image: use uint8 (0-255) or "
                        "floats in [0, 1].")
+
+
+def _in_unit(a):
+    """uint8 pixels to float32 in [0, 1]; float32 pixels are already."""
+    return a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a
 
 
 # --- the ink map ------------------------------------------------------------------------
@@ -174,22 +185,101 @@ def ink_map(pixels):
     ink is 1.0 (a photo's grey pencil counts as ink), then faint values are dropped as noise.
     Returns zeros when there is no real contrast (a blank or nearly uniform image).
     """
+    grey, alpha = _grey_and_alpha(pixels)
+    scale = _ink_scale(grey, alpha)
+    if scale is None:
+        return np.zeros(grey.shape, np.float32)
+    return _ink(grey, alpha, scale)
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """How grey (and alpha) values map to ink, fixed by the whole picture."""
+
+    transparent: bool  # the background is transparent: the ink is the alpha channel
+    background: float  # the background's grey level (when not transparent)
+    strongest: float  # the strongest ink before stretching, mapped to 1.0
+
+
+def _grey_and_alpha(pixels):
     grey = pixels[..., :3].mean(axis=2) if pixels.shape[2] >= 3 else pixels[..., 0]
     alpha = pixels[..., 3] if pixels.shape[2] == 4 else None
+    return grey, alpha
+
+
+def _ink_scale(grey, alpha):
+    """The picture's background and strongest ink; None when there is no real contrast.
+
+    `grey` may be uint8 (when `alpha` is None): only its border and extremes are scaled.
+    """
     if alpha is not None and _border(alpha).mean() < 0.5:
-        ink = alpha.copy()  # transparent background: the opaque strokes are the ink
+        scale = _Scale(True, 0.0, float(alpha.max()))
     else:
-        edge = _border(grey) if alpha is None else _border(grey)[_border(alpha) >= 0.5]
+        edge = _in_unit(_border(grey))
+        edge = edge if alpha is None else edge[_border(alpha) >= 0.5]
         background = float(np.median(edge))
-        if alpha is not None:  # transparent pixels show the background
-            grey = grey * alpha + background * (1.0 - alpha)
-        ink = (background - grey) if background >= 0.5 else (grey - background)
-    strongest = float(ink.max())
-    if strongest < MIN_CONTRAST:
-        return np.zeros(ink.shape, np.float32)
-    ink = np.clip(ink / strongest, 0.0, 1.0)
+        # Opaque: the darkest or lightest pixel is the strongest ink (one pass, no ink map).
+        extremes = grey if alpha is not None else _in_unit(np.array([grey.min(), grey.max()]))
+        raw = _raw_ink(extremes, alpha, _Scale(False, background, 1.0))
+        scale = _Scale(False, background, float(raw.max()))
+    return scale if scale.strongest >= MIN_CONTRAST else None
+
+
+def _raw_ink(grey, alpha, scale):
+    """Ink before stretching: alpha on a transparent background, else distance from it."""
+    if scale.transparent:
+        return alpha
+    if alpha is not None:  # transparent pixels show the background
+        grey = grey * alpha + scale.background * (1.0 - alpha)
+    return (scale.background - grey) if scale.background >= 0.5 else (grey - scale.background)
+
+
+def _ink(grey, alpha, scale):
+    """The ink map of (a part of) the picture: stretched to [0, 1], faint values dropped."""
+    ink = np.clip(_raw_ink(grey, alpha, scale) / scale.strongest, 0.0, 1.0)
     ink[ink < NOISE] = 0.0
     return ink.astype(np.float32, copy=False)
+
+
+def _ink_of(grey, alpha, scale):
+    """The ink map of `grey` (a crop of the picture, or its border): uint8 0-255 ink for
+    uint8 grey, float32 0-1 ink for float grey.
+
+    uint8 grey has only 256 levels: their ink values are looked up in a table, one pass over
+    a quarter of the bytes instead of five passes each making a new float array (on an
+    800 px canvas those allocations alone cost a millisecond). Zero stays exactly zero.
+    """
+    if grey.dtype == np.uint8:
+        levels = _ink(_in_unit(np.arange(256, dtype=np.uint8)), None, scale)
+        return np.take(np.round(levels * 255).astype(np.uint8), grey)
+    return _ink(grey, alpha, scale)
+
+
+def _ink_box(grey, alpha, scale):
+    """Slices of the rows and columns holding ink: everything after this works on the crop.
+
+    An 800x800 canvas is 640,000 pixels and a digit's box often a quarter of them, so the
+    float work is done on the crop only. For opaque pictures the box comes from one
+    comparison on the grey values, uint8 ones compared as integers (a hair past the noise
+    floor, so rounding never loses an inked pixel: the exact ink map of the crop decides).
+    None when there is no ink.
+    """
+    if alpha is None:
+        floor = NOISE * scale.strongest * (1.0 - 1e-5)
+        unit = 255 if grey.dtype == np.uint8 else 1.0
+        if scale.background >= 0.5:
+            limit = (scale.background - floor) * unit
+            inked = grey <= (math.floor(limit) if unit == 255 else limit)
+        else:
+            limit = (scale.background + floor) * unit
+            inked = grey >= (math.ceil(limit) if unit == 255 else limit)
+    else:
+        inked = _ink(grey, alpha, scale) > 0
+    rows = np.flatnonzero(inked.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(inked[rows[0]:rows[-1] + 1].any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
 
 
 def _border(a):
@@ -202,10 +292,12 @@ def _border(a):
 def to_mnist(ink):
     """Crop an ink map to its ink, fit the longer side into 20 px, centre by mass in 28x28.
 
+    `ink`: float32 in [0, 1], or uint8 0-255 (Pillow resizes those several times faster).
     The crop is the box of the solid ink (at least half strength): a few stray specks of
     paper noise above the noise floor would otherwise stretch the box and shrink the digit.
     """
-    solid = ink >= SOLID
+    unit = 255.0 if ink.dtype == np.uint8 else 1.0
+    solid = ink >= SOLID * unit
     rows = np.flatnonzero(solid.any(axis=1))
     cols = np.flatnonzero(solid.any(axis=0))
     if rows.size == 0:
@@ -214,9 +306,11 @@ def to_mnist(ink):
     h, w = crop.shape
     scale = BOX / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    # Pillow's resampling widens its filter when shrinking, so this is properly anti-aliased.
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((new_w, new_h), Image.BILINEAR))
-    small = np.clip(small, 0.0, 1.0)
+    # Pillow's resampling widens its filter when shrinking, so this is properly anti-aliased;
+    # reducing_gap first box-averages a large crop by an integer factor (4x faster for an
+    # 800 px canvas, within 0.03 of the one-step result).
+    small = Image.fromarray(crop).resize((new_w, new_h), Image.BILINEAR, reducing_gap=3.0)
+    small = np.clip(np.asarray(small, np.float32) / unit, 0.0, 1.0)
     return _centre_by_mass(small)
 
 
@@ -239,32 +333,34 @@ def _centre_by_mass(patch):
     return out
 
 
-def concern_about(ink):
-    """Why this ink may not be a digit, in words, or None when it looks like one."""
-    covered = float(np.count_nonzero(ink)) / ink.size
+def concern_about(ink, size):
+    """Why this ink may not be a digit, in words, or None when it looks like one.
+
+    `ink` is the crop holding all the ink; `size` the whole picture's pixel count.
+    """
+    covered = float(np.count_nonzero(ink)) / size
     if covered > 0.5:
         return f"Ink covers {covered:.0%} of the picture: that looks like a scribble, not a digit."
     return None
 
 
-def is_a_dot(ink):
-    """A click, not a digit: a small blob (a tenth of the picture's side at most) that
+def is_a_dot(ink, side):
+    """A click, not a digit: a small blob (a tenth of the picture's `side` at most) that
     fills most of its box, as a disc does (79%). A tiny digit drawn with a fine pen is
-    small too, but its strokes leave most of its box empty."""
+    small too, but its strokes leave most of its box empty. `ink`: a crop holding the ink."""
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
-    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
     box = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    return max(height, width) < 0.1 * max(ink.shape) and np.count_nonzero(box) > 0.6 * box.size
+    return max(box.shape) < 0.1 * side and np.count_nonzero(box) > 0.6 * box.size
 
 
-def looks_like_noise(ink):
+def looks_like_noise(border_ink):
     """Ink all along the picture's edge: speckle or texture, not one digit on a background.
 
     A picture of a digit shows its background around the edge (a digit touching the edge
     covers a few edge pixels). Random noise leaves "ink" on about half of them.
     """
-    return np.count_nonzero(_border(ink)) > NOISY_EDGE * _border(ink).size
+    return np.count_nonzero(border_ink) > NOISY_EDGE * border_ink.size
 
 
 def prepare(image):
@@ -274,16 +370,26 @@ def prepare(image):
     concern saying so: a best guess of the model on speckle or a click would mean nothing.
     Raises InvalidImage for input that is not a usable image.
     """
-    ink = ink_map(as_array(image))
-    blank = np.zeros((SIZE, SIZE), np.float32)
-    if not ink.any():
-        return Prepared(blank, empty=True)
-    if looks_like_noise(ink):
-        return Prepared(blank, empty=True, concern=(
+    pixels = _pixels(image)
+    if pixels.shape[2] == 1:  # a canvas or a scan: uint8 stays uint8 until it is cropped
+        grey, alpha = pixels[..., 0], None
+    else:
+        grey, alpha = _grey_and_alpha(_in_unit(pixels))
+    blank = Prepared(np.zeros((SIZE, SIZE), np.float32), empty=True)
+    scale = _ink_scale(grey, alpha)
+    box = None if scale is None else _ink_box(grey, alpha, scale)
+    if box is None:
+        return blank
+    edge = _ink_of(_border(grey), None if alpha is None else _border(alpha), scale)
+    if looks_like_noise(edge):
+        return replace(blank, concern=(
             "The image looks like noise or texture (ink all along its edges), not a digit."))
-    if is_a_dot(ink):
-        return Prepared(blank, empty=True, concern="The ink is only a dot: draw the digit larger.")
-    return Prepared(to_mnist(ink), empty=False, concern=concern_about(ink))
+    ink = _ink_of(grey[box], None if alpha is None else alpha[box], scale)
+    if not ink.any():  # only ink at the noise floor, which the box's margin let in
+        return blank
+    if is_a_dot(ink, side=max(grey.shape)):
+        return replace(blank, concern="The ink is only a dot: draw the digit larger.")
+    return Prepared(to_mnist(ink), empty=False, concern=concern_about(ink, size=grey.size))
 
 
 def preprocess(image):

@@ -83,10 +83,11 @@ def test_batch_is_one_model_call_and_matches_single(predictor, monkeypatch):
     images = [seven(), np.full((200, 200), 255, np.uint8), 255 - seven(400)]
     singles = [predictor.predict(image) for image in images]
     calls = []
-    real = predictor.model.predict_on_batch
-    monkeypatch.setattr(predictor.model, "predict_on_batch",
-                        lambda x: calls.append(len(x)) or real(x))
+    real = predictor._forward  # the compiled call, built once at construction
+    monkeypatch.setattr(predictor, "_forward", lambda x: calls.append(len(x)) or real(x))
     monkeypatch.setattr(predictor.model, "predict", lambda *a, **k: pytest.fail("slow path"))
+    monkeypatch.setattr(predictor.model, "predict_on_batch",
+                        lambda *a, **k: pytest.fail("slower path"))
     batch = predictor.predict_batch(images)
     assert calls == [2]  # one call, for the two images with ink
     assert [r.digit for r in batch] == [r.digit for r in singles]
