@@ -8,9 +8,10 @@
     pad.observe(callback, names="prediction")
 
 How it works, and why:
-- The strokes are kept in Python and rasterised with Pillow for the model. Reading the
-  browser's pixels back (`sync_image_data`) re-encodes the whole canvas per batch of commands
-  and does not work without a browser (nbval); the points arrive anyway with the mouse events.
+- The strokes are kept in Python and rasterised with Pillow for the model, each finished
+  stroke added to one picture. Reading the browser's pixels back (`sync_image_data`)
+  re-encodes the whole canvas per batch of commands and does not work without a browser
+  (nbval); the points arrive anyway with the mouse events.
 - The browser sends a message on every mouse move, and they queue while the kernel is busy,
   so a move only draws a segment (inside `hold_canvas`, one message); the model runs once,
   when the stroke ends: on mouse up, on leaving the canvas (a mouse up outside the canvas is
@@ -34,7 +35,7 @@ from ipycanvas import Canvas, hold_canvas
 from PIL import Image
 
 from digitwidget.predictor import CONFIDENCE, Predictor
-from digitwidget.preprocess import SIZE, rasterise
+from digitwidget.preprocess import SIZE, draw_strokes
 
 __all__ = ["DigitPad"]
 
@@ -79,6 +80,7 @@ class DigitPad(widgets.HBox):
         if self.size < 28:
             raise ValueError(f"The canvas must be at least 28 px wide; got size={size}.")
         self._strokes = []  # finished strokes, lists of (x, y) in canvas pixels
+        self._picture = None  # the finished strokes rasterised (Pillow), for the model
         self._stroke = None  # the stroke being drawn, or None
         self._drawing = 0  # counts changes to the strokes, so a stale answer is never shown
         self.canvas = self._make_canvas()
@@ -120,6 +122,8 @@ class DigitPad(widgets.HBox):
             raise ValueError(f"The brush width must be positive; got {width}.")
         self._brush = float(width)
         self.canvas.line_width = self._brush
+        self._picture = Image.new("L", (self.size, self.size), 255)
+        draw_strokes(self._picture, self._strokes, self._brush)
 
     @property
     def strokes(self):
@@ -136,6 +140,7 @@ class DigitPad(widgets.HBox):
             for stroke in strokes:
                 self._paint(stroke)
         self._strokes += strokes
+        draw_strokes(self._picture, strokes, self._brush)
         self._drawing += 1
         self._predict()
         return self.prediction
@@ -143,6 +148,7 @@ class DigitPad(widgets.HBox):
     def clear(self):
         """Wipe the canvas and go back to the empty state."""
         self._strokes, self._stroke = [], None
+        self._picture = Image.new("L", (self.size, self.size), 255)
         self._drawing += 1
         with hold_canvas():
             self._paint_background()
@@ -192,6 +198,7 @@ class DigitPad(widgets.HBox):
         if self._stroke is None:
             return
         self._strokes.append(self._stroke)
+        draw_strokes(self._picture, [self._stroke], self._brush)
         self._stroke = None
         self._drawing += 1
         self._predict()
@@ -243,7 +250,7 @@ class DigitPad(widgets.HBox):
         the newer drawing's own answer stands and this one is dropped.
         """
         drawing = self._drawing
-        image = rasterise(self._strokes, self.size, self._brush)
+        image = np.asarray(self._picture)
         prediction = self.predictor.predict(image)
         if drawing != self._drawing:
             return

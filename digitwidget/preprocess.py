@@ -409,17 +409,26 @@ def rasterise(strokes, size, brush, supersample=1):
     width, height = (size, size) if np.isscalar(size) else size
     s = supersample
     canvas = Image.new("L", (width * s, height * s), 255)
-    pen = ImageDraw.Draw(canvas)
-    w = max(1, round(brush * s))
-    r = brush * s / 2
+    draw_strokes(canvas, strokes, brush, scale=s)
+    if s > 1:
+        canvas = canvas.reduce(s)
+    return np.asarray(canvas)
+
+
+def draw_strokes(picture, strokes, brush, scale=1):
+    """Draw strokes black onto a Pillow "L" image, in place: round caps and joins.
+
+    DigitPad keeps one picture and adds each finished stroke to it, so a stroke's end costs
+    drawing that stroke, not the whole digit again.
+    """
+    pen = ImageDraw.Draw(picture)
+    w = max(1, round(brush * scale))
+    r = brush * scale / 2
     for stroke in strokes:
-        pts = [(float(x) * s, float(y) * s) for x, y in stroke]
+        pts = [(float(x) * scale, float(y) * scale) for x, y in stroke]
         if not pts:
             continue
         if len(pts) > 1:
             pen.line(pts, fill=0, width=w, joint="curve")
         for x, y in (pts[0], pts[-1]) if len(pts) > 1 else pts[:1]:  # round caps
             pen.ellipse((x - r, y - r, x + r, y + r), fill=0)
-    if s > 1:
-        canvas = canvas.reduce(s)
-    return np.asarray(canvas)

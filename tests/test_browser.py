@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -48,10 +49,19 @@ def lab(tmp_path_factory):
     from digitwidget.model import SHIPPED_MODEL
     if not SHIPPED_MODEL.exists():
         pytest.skip(f"the shipped model {SHIPPED_MODEL} is not there yet")
-    home = tmp_path_factory.mktemp("lab")
+    with jupyterlab(tmp_path_factory.mktemp("lab")) as (url, token):
+        yield url, token
+
+
+@contextmanager
+def jupyterlab(home, notebook=ROOT / "notebooks" / "demo.ipynb"):
+    """Start JupyterLab in `home` (isolated config) serving a copy of `notebook`.
+
+    Yields (url, token). Also used by benchmarks/browser.py.
+    """
     root = home / "root"
     root.mkdir()
-    shutil.copy(ROOT / "notebooks" / "demo.ipynb", root)  # the repo's copy is never touched
+    shutil.copy(notebook, root)  # the repo's copy is never touched
     env = dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(home))
     for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
                      ("JUPYTER_RUNTIME_DIR", "runtime"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),

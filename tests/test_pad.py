@@ -215,3 +215,23 @@ def test_trained_pad_reads_drawn_dev_digits():
         pad.draw([(s * scale + 50).tolist() for s in strokes])
         right += pad.prediction.digit == labels[i]
     assert right / len(chosen) >= 0.95
+
+
+def test_the_model_reads_exactly_the_strokes_drawn(pad):
+    """Strokes are added to the pad's picture one at a time (mouse, touch, draw(), a new
+    brush): the model input must be that of all strokes rasterised afresh."""
+    from digitwidget.preprocess import rasterise
+
+    browser_stroke(pad, [(70, 60), (210, 60), (120, 230)])
+    pad.draw([[(100, 145), (180, 145)]])
+    browser_stroke(pad, [(150, 100), (150, 200)], touch=True)
+    fresh = pad.predictor.predict(rasterise(pad.strokes, pad.size, pad.brush))
+    assert np.array_equal(pad.prediction.model_input, fresh.model_input)
+    pad.brush = 30
+    pad.draw([[(40, 40), (60, 60)]])
+    fresh = pad.predictor.predict(rasterise(pad.strokes, pad.size, 30))
+    assert np.array_equal(pad.prediction.model_input, fresh.model_input)
+    pad.clear()
+    pad.draw([[(100, 50), (100, 230)]])
+    fresh = pad.predictor.predict(rasterise([[(100, 50), (100, 230)]], pad.size, 30))
+    assert np.array_equal(pad.prediction.model_input, fresh.model_input)
