@@ -16,7 +16,7 @@ export NO_ALBUMENTATIONS_UPDATE = 1
 export TF_CPP_MIN_LOG_LEVEL = 3
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-browser model clean
+.PHONY: lab test test-browser model bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ model: $(VENV)/.installed  ## retrain the default config with 3 seeds and ship t
 	for s in $(SEEDS); do $(PY) -m digitwidget.train --config configs/default.toml \
 		--seed $$s --out runs/default-seed$$s --verbose 2 || exit 1; done
 	$(PY) -m digitwidget.evaluate --ship --runs $(foreach s,$(SEEDS),runs/default-seed$(s))
+
+bench: $(VENV)/.installed  ## every benchmark (about 15 min); figures to benchmarks/results/
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

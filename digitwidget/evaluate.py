@@ -247,6 +247,8 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
     shutil.copyfile(shipped["dir"] / "model.keras", model_path)
     histories = {f"seed {r['info']['seed']}": json.loads((r["dir"] / "history.json").read_text())
                  for r in runs}
+    reports_dir.mkdir(parents=True, exist_ok=True)  # every epoch of every seed, kept
+    (reports_dir / "history.json").write_text(json.dumps(histories, indent=1) + "\n")
     # the run's own file (the same bytes): the old card beside model_path no longer applies
     metrics = evaluate_model(load_model(shipped["dir"] / "model.keras"), test, reports_dir,
                              histories)

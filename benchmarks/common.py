@@ -1,0 +1,120 @@
+"""What every benchmark shares: the machine, timing, real drawings, and writing results.
+
+Benchmarks print figures and write them to benchmarks/results/<name>.json; they never
+fail on a slow machine. Each runs in its own process (run_all.py starts them), so thread
+settings and memory figures of one do not leak into another.
+"""
+
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def one_thread():
+    """Make numpy's BLAS and TensorFlow use one core. Call before TensorFlow starts."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+
+
+def machine():
+    """Date, CPU model, cores, GPU and library versions, for every results file."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = None
+    if shutil.which("nvidia-smi"):
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+                             capture_output=True, text=True)
+        gpu = out.stdout.strip() or None
+    return {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
+            "gpu": gpu, "python": platform.python_version()}
+
+
+def timings(call, n, warmup=50):
+    """Seconds per call of `call(i)` for i in range(n), after `warmup` unmeasured calls."""
+    for i in range(warmup):
+        call(i)
+    times = np.empty(n)
+    for i in range(n):
+        start = time.perf_counter()
+        call(i)
+        times[i] = time.perf_counter() - start
+    return times
+
+
+def summary(times):
+    """p50 and p95 in milliseconds, and how many calls they rest on."""
+    return {"p50_ms": round(float(np.percentile(times, 50)) * 1e3, 3),
+            "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 3), "calls": len(times)}
+
+
+def rss_mib():
+    """This process's resident memory now, in MiB (Linux), else its peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def real_drawings(n, side, seed=0):
+    """n real pen-drawn digits (../shared/drawn-digits) as (strokes in canvas pixels, label):
+    scaled to 65% of a side x side canvas and centred, the way people fill a pad."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from drawn_digits import load_dev
+
+    digits = load_dev()
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in rng.choice(len(digits), size=n, replace=n > len(digits)):
+        strokes, label, _ = digits[i]
+        points = np.concatenate(strokes)
+        lo, hi = points.min(axis=0), points.max(axis=0)
+        scale = 0.65 * side / max(hi - lo)
+        shift = (side - (hi - lo) * scale) / 2
+        out.append(([(s - lo) * scale + shift for s in strokes], label))
+    return out
+
+
+def canvases(n, side, seed=0):
+    """n real drawings rendered as the widget renders them: uint8 side x side, brush 6%."""
+    from digitwidget.preprocess import rasterise
+
+    return [rasterise(strokes, side, 0.06 * side) for strokes, _ in real_drawings(n, side, seed)]
+
+
+def save(name, figures):
+    """Write results/<name>.json (with the machine) and print the figures."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {"benchmark": name, "machine": machine(), **figures}
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    for key, value in figures.items():
+        print(f"{key}: {json.dumps(value)}")
+    print(f"wrote {RESULTS / f'{name}.json'}")
+    return record
