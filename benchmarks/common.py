@@ -26,9 +26,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def one_thread():
-    """Make numpy's BLAS and TensorFlow use one core. Call before TensorFlow starts."""
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    """Make TensorFlow use one core. Call before TensorFlow starts (numpy's BLAS threads
+    are fixed when numpy loads: set OPENBLAS_NUM_THREADS=1 before importing it)."""
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(1)

@@ -46,13 +46,17 @@ def table():
             rows.append((f"`Predictor.predict`, {side} drawing, 1 thread (p50 / p95)",
                          f"≤ {goal} ms p50",
                          f"{f['predict']['p50_ms']} / {f['predict']['p95_ms']} ms "
-                         f"(preprocess {f['preprocess']['p50_ms']}, model {f['model']['p50_ms']})"))
+                         f"(preprocess {f['preprocess']['p50_ms']} vs plain scipy "
+                         f"{f['plain_scipy_preprocess']['p50_ms']}; model {f['model']['p50_ms']})"))
         rows.append(("batch 1 model call: ours vs `model.predict` / eager `model(x)` / "
                      "`predict_on_batch`", "≥ 30x vs `model.predict`",
                      f"{peers['ours']['p50_ms']} ms vs {peers['model.predict']['p50_ms']} / "
                      f"{peers['eager_call']['p50_ms']} / {peers['predict_on_batch']['p50_ms']} ms: "
                      f"**{lat['speedup_vs']['model.predict']}x** / "
                      f"{lat['speedup_vs']['eager_call']}x / {lat['speedup_vs']['predict_on_batch']}x"))
+        rows.append(("batch 1 model call vs one core's float32 GEMM rate", "report",
+                     f"{lat['model_batch1_fraction_of_one_core_gemm']:.0%} of "
+                     f"{lat['one_core_gemm_gflops']} GFLOP/s"))
     if thr:
         b = thr["batches"]
         rows.append(("images/s at batch 1 / 32 / 256, all cores", "≥ 10,000 at 256",
