@@ -418,17 +418,17 @@ def rasterise(strokes, size, brush, supersample=1):
 def draw_strokes(picture, strokes, brush, scale=1):
     """Draw strokes black onto a Pillow "L" image, in place: round caps and joins.
 
-    DigitPad keeps one picture and adds each finished stroke to it, so a stroke's end costs
-    drawing that stroke, not the whole digit again.
+    As DigitPad's canvas draws them: the polyline plus a disc at every point, which makes
+    every joint and end round (Pillow's own joint="curve" computes its joints in Python,
+    several times slower). DigitPad keeps one picture and adds each finished stroke to it,
+    so a stroke's end costs drawing that stroke, not the whole digit again.
     """
     pen = ImageDraw.Draw(picture)
     w = max(1, round(brush * scale))
     r = brush * scale / 2
     for stroke in strokes:
         pts = [(float(x) * scale, float(y) * scale) for x, y in stroke]
-        if not pts:
-            continue
         if len(pts) > 1:
-            pen.line(pts, fill=0, width=w, joint="curve")
-        for x, y in (pts[0], pts[-1]) if len(pts) > 1 else pts[:1]:  # round caps
+            pen.line(pts, fill=0, width=w)
+        for x, y in pts:
             pen.ellipse((x - r, y - r, x + r, y + r), fill=0)
