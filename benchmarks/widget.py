@@ -5,7 +5,10 @@ Starts a fresh IPython kernel (jupyter_client, as JupyterLab does) and measures
   stroke_end   the mouse-up of a real pen stroke -> bars, label and preview updated, timed
                inside the kernel around the canvas's own event handler, widget messages sent
   memory       the kernel's resident memory after `DigitPad()` and after 1,000 drawings
-Strokes are real pen-drawn digits (../shared/drawn-digits) replayed as the browser sends them.
+Strokes are real pen-drawn digits (../shared/drawn-digits) replayed as the browser sends them,
+one mouse move every 8 ms as a 125 Hz mouse reports them (sent all at once, the moves' own
+canvas messages would still be leaving the kernel when the stroke ends, and the figure
+would measure that backlog).
 
     python benchmarks/widget.py [--quick]
 """
@@ -46,6 +49,7 @@ for strokes, label in digits:
     for stroke in strokes:
         for i, (x, y) in enumerate(stroke):
             send("mouse_down" if i == 0 else "mouse_move", x, y)
+            time.sleep(0.008)
         start = time.perf_counter()
         send("mouse_up", *stroke[-1])
         seconds.append(time.perf_counter() - start)
