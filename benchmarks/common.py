@@ -10,8 +10,6 @@ import json
 import os
 import platform
 import resource
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -35,22 +33,11 @@ def one_thread():
 
 
 def machine():
-    """Date, CPU model, cores, GPU and library versions, for every results file."""
-    cpu = platform.processor() or "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = None
-    if shutil.which("nvidia-smi"):
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
-                             capture_output=True, text=True)
-        gpu = out.stdout.strip() or None
-    return {"date": datetime.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
-            "gpu": gpu, "python": platform.python_version()}
+    """Date, CPU model, cores and GPU (as the model card gives them), for every results file."""
+    from digitwidget.train import machine_description
+
+    return {"date": datetime.date.today().isoformat(), **machine_description(),
+            "python": platform.python_version()}
 
 
 def timings(call, n, warmup=50):

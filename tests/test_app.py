@@ -7,10 +7,8 @@ Set APP_SCREENSHOT=docs/app.png to keep a screenshot of the page.
 
 import io
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,7 @@ gr = pytest.importorskip("gradio", reason="the app extra is not installed: pip i
 
 from digitwidget import app  # noqa: E402
 from digitwidget.preprocess import rasterise  # noqa: E402
-from test_browser import (CHROMIUM, CHROMIUM_ARGS, DEV, dev_digits, free_port,  # noqa: E402
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, DEV, dev_digits, free_port, serving,  # noqa: E402
                           on_canvas)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,29 +119,10 @@ def server(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRADIO_SERVER_PORT=str(port),
                GRADIO_TEMP_DIR=str(home / "gradio"), TMPDIR=str(home))
     env.pop("GRADIO_SERVER_NAME", None)
-    log = home / "app.log"
-    process = subprocess.Popen([sys.executable, "-m", "digitwidget.app"], cwd=ROOT, env=env,
-                               stdout=open(log, "w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the app exited: {log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(url + "gradio_api/info", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the app did not answer in 120 s: {log.read_text()[-3000:]}")
-                time.sleep(0.5)
+    with serving([sys.executable, "-m", "digitwidget.app"], url + "gradio_api/info",
+                 home / "app.log", "the app", timeout=120, cwd=ROOT, env=env):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @needs_dev

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from contextlib import contextmanager
@@ -72,36 +73,47 @@ def jupyterlab(home, notebook=ROOT / "notebooks" / "demo.ipynb"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     token, port = uuid.uuid4().hex, free_port()
-    server = subprocess.Popen(
+    url = f"http://127.0.0.1:{port}"
+    with serving(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
          f"--IdentityProvider.token={token}", "--ServerApp.ip=127.0.0.1", f"--port={port}",
          "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
          "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
          "--LabApp.extension_manager=readonly", "--LabApp.expose_app_in_browser=True"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(home / "server.log", "w"))
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(f"{url}/api/status?token={token}", server, home / "server.log")
+            f"{url}/api/status?token={token}", home / "server.log", "JupyterLab", env=env):
         yield url, token
+
+
+@contextmanager
+def serving(command, ready_url, log, name, timeout=90, **popen_args):
+    """Run a server (JupyterLab, Voilà, the web app) for the block, its output in `log`:
+    started, waited for until `ready_url` answers, and stopped however the block ends."""
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, **popen_args)
+    try:
+        _wait_for(ready_url, process, log, name, timeout)
+        yield process
     finally:
-        server.terminate()
+        process.terminate()
         try:
-            server.wait(timeout=20)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            server.kill()
+            process.kill()
 
 
-def _wait_for(url, server, log, timeout=90):
+def _wait_for(url, process, log, name, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"JupyterLab exited: {log.read_text()[-2000:]}")
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
+        except urllib.error.HTTPError:
+            return  # an error page is an answer: the server is up
         except OSError:
             time.sleep(0.5)
-    pytest.fail(f"JupyterLab did not answer within {timeout} s: {log.read_text()[-2000:]}")
+    pytest.fail(f"{name} did not answer within {timeout} s: {log.read_text()[-2000:]}")
 
 
 def dev_digits(n=10, seed=0):

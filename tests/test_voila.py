@@ -7,15 +7,13 @@ Set VOILA_SCREENSHOT=docs/voila.png to keep a screenshot of the page.
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from test_browser import CHROMIUM, CHROMIUM_ARGS, DEV, dev_digits, free_port, on_canvas, replay
+from test_browser import (CHROMIUM, CHROMIUM_ARGS, DEV, dev_digits, free_port, on_canvas,
+                          replay, serving)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -37,33 +35,12 @@ def voila(tmp_path_factory):
                JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_DATA_DIR=str(home / "data"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     port = free_port()
-    log = home / "voila.log"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "voila", str(home / "demo.ipynb"), "--no-browser",
-         f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"],
-        cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 90
-        while True:  # a static file: a GET of the page itself would start a kernel
-            if server.poll() is not None:
-                pytest.fail(f"Voilà exited: {log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "voila/static/voila.js", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break  # it answers: the server is up
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"Voilà did not answer in 90 s: {log.read_text()[-2000:]}")
-                time.sleep(0.5)
+    # readiness from a static file: a GET of the page itself would start a kernel
+    with serving([sys.executable, "-m", "voila", str(home / "demo.ipynb"), "--no-browser",
+                  f"--port={port}", "--Voila.ip=127.0.0.1", "--Voila.port_retries=0"],
+                 url + "voila/static/voila.js", home / "voila.log", "Voilà", cwd=home, env=env):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def pixels(canvas):
