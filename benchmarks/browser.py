@@ -22,7 +22,7 @@ import numpy as np
 from common import ROOT, real_drawings, save, summary
 
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM, CHROMIUM_ARGS, jupyterlab  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, jupyterlab, open_demo  # noqa: E402
 
 MOVE_EVERY = 0.008  # seconds between mouse moves: a 125 Hz mouse
 
@@ -73,14 +73,8 @@ def main():
     with tempfile.TemporaryDirectory() as home, jupyterlab(Path(home)) as (url, token), \
             sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/lab/tree/demo.ipynb?reset&token={token}")
-        expect(page.locator(".jp-StatusBar-TextItem", has_text="| Idle")).to_be_visible(
-            timeout=90_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        pad = page.locator(".digitpad").first
+        page, pad = open_demo(browser, url, token)
         answer = pad.locator(".digitpad-answer")
-        expect(answer.locator("[data-strokes='2']")).to_be_visible(timeout=120_000)
         page.evaluate(WATCH)
         canvas, clear = pad.locator("canvas.digitpad-canvas"), pad.locator("button",
                                                                              has_text="Clear")

@@ -148,6 +148,21 @@ def replay(page, canvas, strokes, side=280):
         page.mouse.up()
 
 
+def open_demo(browser, url, token):
+    """Open demo.ipynb in JupyterLab, run it, and wait for the pad's first answer (the demo
+    draws a 7 from Python: the view shows the kernel's answer). Returns (page, pad)."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/lab/tree/demo.ipynb?reset&token={token}")
+    expect(page.locator(".jp-StatusBar-TextItem", has_text="| Idle")).to_be_visible(
+        timeout=90_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    pad = page.locator(".digitpad").first
+    expect(pad.locator(".digitpad-answer [data-strokes='2']")).to_be_visible(timeout=120_000)
+    return page, pad
+
+
 def test_drawn_digits_in_jupyterlab(lab, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -155,16 +170,8 @@ def test_drawn_digits_in_jupyterlab(lab, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"{url}/lab/tree/demo.ipynb?reset&token={token}")
-            expect(page.locator(".jp-StatusBar-TextItem", has_text="| Idle")).to_be_visible(
-                timeout=90_000)
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-
-            pad = page.locator(".digitpad").first
+            page, pad = open_demo(browser, url, token)
             answer = pad.locator(".digitpad-answer")
-            # the demo draws a 7 from Python: the view shows the kernel's answer
-            expect(answer.locator("[data-strokes='2']")).to_be_visible(timeout=120_000)
             canvas = pad.locator("canvas.digitpad-canvas")
             clear = pad.locator("button", has_text="Clear")
 
