@@ -24,3 +24,16 @@ def pytest_runtest_makereport(item, call):
             and item.get_closest_marker("browser")):
         report.outcome = "failed"
         report.longrepr = f"browser test skipped where it is required: {report.longrepr}"
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    """A Predictor around the untrained reference CNN (seeded): enough for the contracts,
+    not for accuracy. Module scope: each test module gets its own."""
+    import keras
+
+    from digitwidget.model import build_model
+    from digitwidget.predictor import Predictor
+
+    keras.utils.set_random_seed(0)
+    return Predictor(build_model())

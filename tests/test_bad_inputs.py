@@ -9,22 +9,15 @@ import io
 import struct
 import zlib
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from digitwidget.model import build_model
-from digitwidget.predictor import InvalidImage, Predictor
+from digitwidget.predictor import InvalidImage
 from digitwidget.preprocess import MAX_SIDE, rasterise
 
 SEVEN = [[(60, 50), (220, 50), (120, 240)], [(90, 140), (180, 140)]]
 
-
-@pytest.fixture(scope="module")
-def predictor():
-    keras.utils.set_random_seed(0)
-    return Predictor(build_model())
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import keras
 import numpy as np
 import pytest
 
-from digitwidget.model import SHIPPED_MODEL, build_model
+from digitwidget.model import SHIPPED_MODEL
 from digitwidget.pad import DigitPad
-from digitwidget.predictor import Prediction, Predictor
+from digitwidget.predictor import Prediction
 
 DEV = Path(__file__).resolve().parent.parent.parent / "shared" / "drawn-digits" / "dev.npz"
 SEVEN = [[(60, 50), (220, 50), (120, 240)], [(90, 140), (180, 140)]]
@@ -35,11 +35,6 @@ def browser_stroke(pad, points, touch=False, end="mouse_up"):
     x, y = points[-1]
     send({"event": end, "x": x, "y": y})
 
-
-@pytest.fixture(scope="module")
-def predictor():
-    keras.utils.set_random_seed(0)
-    return Predictor(build_model())
 
 
 @pytest.fixture

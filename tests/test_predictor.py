@@ -19,12 +19,6 @@ def seven(size=280):
     return rasterise([[(60, 50), (220, 50), (120, 240)], [(90, 140), (180, 140)]], size, 16)
 
 
-@pytest.fixture(scope="module")
-def predictor():
-    """An untrained reference CNN: enough for the contract, not for accuracy."""
-    keras.utils.set_random_seed(0)
-    return Predictor(build_model())
-
 
 @pytest.fixture(scope="module")
 def trained():

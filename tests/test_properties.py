@@ -1,14 +1,11 @@
 """Property tests: any array of an accepted shape and dtype gives a valid answer or InvalidImage."""
 
-import keras
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from digitwidget.model import build_model
-from digitwidget.predictor import InvalidImage, Predictor
+from digitwidget.predictor import InvalidImage
 from digitwidget.preprocess import SIZE, prepare
 
 SHAPES = st.tuples(st.integers(1, 70), st.integers(1, 70)).flatmap(
@@ -20,11 +17,6 @@ FLOATS = arrays(st.sampled_from([np.float32, np.float64]), SHAPES, elements=st.o
 BOOLS = arrays(np.bool_, SHAPES)
 ANY_ARRAY = st.one_of(UINT8, FLOATS, BOOLS)
 
-
-@pytest.fixture(scope="module")
-def predictor():
-    keras.utils.set_random_seed(0)
-    return Predictor(build_model())
 
 
 def check_prediction(r):
