@@ -371,10 +371,9 @@ def prepare(image):
     Raises InvalidImage for input that is not a usable image.
     """
     pixels = _pixels(image)
-    if pixels.shape[2] == 1:  # a canvas or a scan: uint8 stays uint8 until it is cropped
-        grey, alpha = pixels[..., 0], None
-    else:
-        grey, alpha = _grey_and_alpha(_in_unit(pixels))
+    if pixels.shape[2] > 1:  # colour or alpha: floats from here; grey uint8 waits for the crop
+        pixels = _in_unit(pixels)
+    grey, alpha = _grey_and_alpha(pixels)
     blank = Prepared(np.zeros((SIZE, SIZE), np.float32), empty=True)
     scale = _ink_scale(grey, alpha)
     box = None if scale is None else _ink_box(grey, alpha, scale)
