@@ -14,7 +14,9 @@ A GPU figure needs a machine with one: this script reports what it finds.
 
 import argparse
 import json
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,32 +25,13 @@ from common import ROOT, machine, save
 EPOCH_IMAGES = 55_000  # the training split of the default recipe
 
 
-class EpochTimes:
-    """Seconds of each epoch (a Keras callback, built lazily: keras imports slowly)."""
-
-    def __new__(cls):
-        import keras
-
-        class _EpochTimes(keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.seconds = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self.start)
-
-        return _EpochTimes()
-
-
 def fit_images_per_second(cfg, images, labels, augment, epochs):
     """images/s of model.fit with the recipe's model, optimiser and workers."""
     import keras
 
     from digitwidget.augment import MnistBatches, build_augmentation
     from digitwidget.model import build_model
-    from digitwidget.train import compile_model
+    from digitwidget.train import EpochLog, compile_model
 
     t = cfg["train"]
     batches = MnistBatches(images, labels, t["batch_size"],
@@ -58,11 +41,12 @@ def fit_images_per_second(cfg, images, labels, augment, epochs):
     keras.mixed_precision.set_global_policy(t.get("precision", "float32"))
     model = build_model()
     ema = compile_model(model, cfg, len(batches))
-    timer = EpochTimes()
-    callbacks = [timer] + ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else [])
-    model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
+    with tempfile.TemporaryDirectory() as folder:  # the training's own per-epoch log
+        log = EpochLog(Path(folder) / "history.json")
+        callbacks = ([keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if ema else []) + [log]
+        model.fit(batches, epochs=epochs, callbacks=callbacks, verbose=0)
     keras.mixed_precision.set_global_policy("float32")
-    return len(images) / float(np.median(timer.seconds[1:]))
+    return len(images) / float(np.median([e["seconds"] for e in log.epochs[1:]]))
 
 
 def augment_only_images_per_second(cfg, images, seconds):
@@ -101,6 +85,7 @@ def main():
     from digitwidget.train import load_config
 
     cfg = load_config()
+    gpu = machine()["gpu"]
     (images, labels), _ = load_mnist(download=False)
     subset = steps * cfg["train"]["batch_size"]
     with_aug = fit_images_per_second(cfg, images[:subset], labels[:subset], True, epochs)
@@ -111,10 +96,10 @@ def main():
         "fit_images_per_s": round(with_aug),
         "fit_images_per_s_without_augmentation": round(without),
         "epoch_seconds_estimate": round(EPOCH_IMAGES / with_aug, 1),
-        "device": "GPU: " + machine()["gpu"] if machine()["gpu"] else "CPU only (no GPU here)",
+        "device": f"GPU: {gpu}" if gpu else "CPU only (no GPU here)",
         "recipe": recipe_from_history(),
     }
-    figures["goals"] = {"gpu_epoch_s<=3": "not measurable here: no GPU" if not machine()["gpu"]
+    figures["goals"] = {"gpu_epoch_s<=3": "not measurable here: no GPU" if not gpu
                         else figures["epoch_seconds_estimate"] <= 3}
     save("training", figures)
 

@@ -22,7 +22,7 @@ import numpy as np
 from common import ROOT, real_drawings, save, summary
 
 SETUP = f"""
-import sys, time
+import sys
 sys.path.insert(0, {str(ROOT)!r})
 from digitwidget import DigitPad
 pad = DigitPad()
