@@ -71,21 +71,16 @@ def rss_mib():
 
 def real_drawings(n, side, seed=0):
     """n real pen-drawn digits (../shared/drawn-digits) as (strokes in canvas pixels, label):
-    scaled to 65% of a side x side canvas and centred, the way people fill a pad."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
+    scaled to 65% of a side x side canvas and centred (as the browser test draws them), the
+    way people fill a pad."""
+    sys.path[:0] = [str(ROOT / "benchmarks"), str(ROOT / "tests")]
     from drawn_digits import load_dev
+    from test_browser import on_canvas
 
     digits = load_dev()
     rng = np.random.default_rng(seed)
-    out = []
-    for i in rng.choice(len(digits), size=n, replace=n > len(digits)):
-        strokes, label, _ = digits[i]
-        points = np.concatenate(strokes)
-        lo, hi = points.min(axis=0), points.max(axis=0)
-        scale = 0.65 * side / max(hi - lo)
-        shift = (side - (hi - lo) * scale) / 2
-        out.append(([(s - lo) * scale + shift for s in strokes], label))
-    return out
+    return [(on_canvas(digits[i][0], side, height=0.65), digits[i][1])
+            for i in rng.choice(len(digits), size=n, replace=n > len(digits))]
 
 
 def canvases(n, side, seed=0):
