@@ -187,6 +187,7 @@ def _preview(model_input):
 
 def build_app():
     """The Blocks: sketchpad and upload tabs on the left, the answer on the right."""
+    empty_answer, empty_chart, empty_preview, empty_details = show(None)
     with gr.Blocks(title="digitwidget: draw a digit", analytics_enabled=False) as app:
         gr.Markdown("## Draw a digit\nThe answer updates each time you lift the pen.")
         with gr.Row():
@@ -204,15 +205,15 @@ def build_app():
                                          file_types=["image"], type="filepath")
                 clear = gr.ClearButton([upload], value="Clear", elem_id="clear")
             with gr.Column(scale=2, min_width=320):
-                answer = gr.HTML(show(None)[0], elem_id="answer")
-                chart = gr.Plot(show(None)[1], elem_id="chart", show_label=False)
+                answer = gr.HTML(empty_answer, elem_id="answer")
+                chart = gr.Plot(empty_chart, elem_id="chart", show_label=False)
                 with gr.Row():
-                    preview = gr.Image(show(None)[2], elem_id="preview",
+                    preview = gr.Image(empty_preview, elem_id="preview",
                                        label="What the model sees (28x28)", type="pil",
                                        format="png", interactive=False, buttons=[],
                                        width=28 * PREVIEW + 20, height=28 * PREVIEW + 40)
                 with gr.Accordion("Details (what the API returns)", open=False):
-                    details = gr.JSON(show(None)[3], elem_id="details", show_label=False)
+                    details = gr.JSON(empty_details, elem_id="details", show_label=False)
         outputs = [answer, chart, preview, details]
         sketch.change(predict_sketch, sketch, outputs, api_name="predict",
                       trigger_mode="always_last", show_progress="hidden")
