@@ -61,11 +61,14 @@ def augment_only_images_per_second(cfg, images, seconds):
 
 
 def recipe_from_history(path=ROOT / "reports" / "history.json"):
-    """Wall time of the shipped seeds' runs to 99.5% validation accuracy and to the end."""
+    """Wall time of the recipe's runs to 99.5% validation accuracy and to the end (the runs
+    with a validation split: a refit on all the data has no validation figure)."""
     if not path.exists():
         return None
     out = {}
     for seed, epochs in json.loads(path.read_text()).items():
+        if "val_accuracy" not in epochs[0]:
+            continue
         elapsed = np.cumsum([e["seconds"] for e in epochs])
         reached = [i for i, e in enumerate(epochs) if e["val_accuracy"] >= 0.995]
         out[seed] = {"epochs": len(epochs), "seconds": round(float(elapsed[-1])),

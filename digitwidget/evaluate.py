@@ -8,6 +8,13 @@ accuracy (the test set never chooses anything) to models/digit_cnn.keras, and wr
 reports/ (metrics.json, confusion_matrix.png, training_curves.png, errors.png,
 augmentations.png) and models/model_card.json + MODEL_CARD.md, with the mean and
 standard deviation over the runs next to the shipped run's figures.
+
+Runs refit on all 60k training images (`train --refit`) hold nothing out to choose by:
+then the config's own seed ships, named before training, and `--validation-runs` adds
+the held-out-split runs that chose the settings to the card and the training curves:
+
+    python -m digitwidget.evaluate --ship --runs runs/default-refit-seed{1,2,3} \
+        --validation-runs runs/default-seed{1,2,3}
 """
 
 import argparse
@@ -83,15 +90,16 @@ def plot_confusion_matrix(confusion, path):
 
 
 def plot_training_curves(histories, path):
-    """Train/val loss and accuracy per epoch; one line per run (seed)."""
+    """Train/val loss and accuracy per epoch; one colour per run (a refit has no val line)."""
     plt = _pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for name, history in histories.items():
         epochs = [h["epoch"] for h in history]
         for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             line, = ax.plot(epochs, [h[key] for h in history], "--", label=f"{name} train")
-            ax.plot(epochs, [h["val_" + key] for h in history], "-", color=line.get_color(),
-                    label=f"{name} validation")
+            if "val_" + key in history[0]:
+                ax.plot(epochs, [h["val_" + key] for h in history], "-",
+                        color=line.get_color(), label=f"{name} validation")
     ax_loss.set_title("loss (train: augmented, label-smoothed)"), ax_loss.set_xlabel("epoch")
     ax_acc.set_title("accuracy"), ax_acc.set_xlabel("epoch")
     ax_acc.set_ylim(0.97, 1.0)
@@ -148,8 +156,35 @@ def evaluate_model(model, test, reports_dir=None, histories=None):
     return metrics
 
 
-def write_model_card(model_path, runs, shipped, metrics, card_dir):
-    """models/model_card.json and MODEL_CARD.md, from the figures just measured."""
+def run_label(info):
+    """'seed 2', or 'seed 2, all 60k' for a refit: the key of its history and curves."""
+    return f"seed {info['seed']}" + (", all 60k" if info["config"].get("refit") else "")
+
+
+def choose_shipped(runs):
+    """The run to ship and why: the best by validation; for refits, which hold nothing out,
+    the config's own seed, named before training. The test set never chooses."""
+    if all(r["info"]["val_accuracy"] is not None for r in runs):
+        return (max(runs, key=lambda r: r["info"]["val_accuracy"]),
+                "highest validation accuracy among the seeds (test set never used to choose)")
+    named = [r for r in runs if r["info"]["seed"] == r["info"]["config"]["seed"]]
+    return ((named or runs)[0], "the config's seed, named before training (a refit holds no "
+            "validation split to choose by, and the test set never chooses)")
+
+
+def _seed_rows(runs):
+    return [{"seed": r["info"]["seed"], "test_accuracy": r["test_accuracy"],
+             "validation_accuracy": r["info"]["val_accuracy"],
+             "train_images": r["info"]["train_images"],
+             "train_seconds": r["info"]["train_seconds"]} for r in runs]
+
+
+def write_model_card(model_path, runs, shipped, metrics, card_dir, chosen_by=None,
+                     validation_runs=()):
+    """models/model_card.json and MODEL_CARD.md, from the figures just measured.
+
+    `validation_runs`: the same settings trained with the validation split held out,
+    which chose them (listed when the shipped runs are refits on all the data)."""
     accuracies = np.array([r["test_accuracy"] for r in runs])
     info = shipped["info"]
     card = {
@@ -162,13 +197,12 @@ def write_model_card(model_path, runs, shipped, metrics, card_dir):
         "input": "(None, 28, 28, 1) float32 in [0, 1], ink 1.0 on background 0.0, MNIST-centred",
         "output": "(None, 10) softmax",
         "shipped_seed": info["seed"],
-        "chosen_by": "highest validation accuracy among the seeds (test set never used to choose)",
+        "chosen_by": chosen_by or choose_shipped(runs)[1],
         "test_accuracy": metrics["test_accuracy"],
         "test_errors": metrics["test_errors"],
         "validation_accuracy": info["val_accuracy"],
-        "seeds": [{"seed": r["info"]["seed"], "test_accuracy": r["test_accuracy"],
-                   "validation_accuracy": r["info"]["val_accuracy"],
-                   "train_seconds": r["info"]["train_seconds"]} for r in runs],
+        "seeds": _seed_rows(runs),
+        "validation_runs": _seed_rows(validation_runs),
         "test_accuracy_mean": float(accuracies.mean()),
         "test_accuracy_sd": float(accuracies.std(ddof=1)) if len(runs) > 1 else 0.0,
         "train_seconds": info["train_seconds"],
@@ -187,11 +221,26 @@ def write_model_card(model_path, runs, shipped, metrics, card_dir):
     return card
 
 
+def _seed_table(card):
+    rows = []
+    for s in card["validation_runs"] + card["seeds"]:
+        val = "–" if s["validation_accuracy"] is None else f"{s['validation_accuracy']:.2%}"
+        shipped = " (shipped)" if s in card["seeds"] and s["seed"] == card["shipped_seed"] else ""
+        rows.append(f"| {s['seed']}{shipped} | {s['train_images']:,} | {val} "
+                    f"| {s['test_accuracy']:.2%} | {s['train_seconds'] / 60:.1f} min |")
+    return "\n".join(rows)
+
+
 def model_card_markdown(card):
     hw = card["hardware"]
-    seeds = "\n".join(f"| {s['seed']} | {s['validation_accuracy']:.2%} | {s['test_accuracy']:.2%} "
-                      f"| {s['train_seconds'] / 60:.1f} min |" for s in card["seeds"])
     t = card["config"]["train"]
+    if card["val_images"]:
+        data = (f"{card['train_images']:,} MNIST training images ({card['val_images']:,} held "
+                "out for validation)")
+    else:
+        data = (f"all {card['train_images']:,} MNIST training images (a refit: the settings "
+                "were chosen on a held-out validation split, by the runs in the table that "
+                "show a validation figure)")
     return f"""# Model card: {card['model_file']}
 
 Written by `python -m digitwidget.evaluate` on {card['date']}; do not edit by hand.
@@ -202,8 +251,7 @@ Written by `python -m digitwidget.evaluate` on {card['date']}; do not edit by ha
   {card['test_accuracy_sd']:.2%}** (mean ± sd).
 - Architecture: {card['architecture']}; {card['parameters']:,} parameters.
 - Input {card['input']}; output {card['output']}.
-- Training: {card['train_images']:,} MNIST training images ({card['val_images']:,} held out for
-  validation), {t['epochs']} epochs, batch {t['batch_size']}, AdamW peak lr {t['peak_lr']} with
+- Training: {data}, {t['epochs']} epochs, batch {t['batch_size']}, AdamW peak lr {t['peak_lr']} with
   {t['warmup_epochs']} warm-up epoch(s) then cosine decay, weight decay {t['weight_decay']},
   label smoothing {t['label_smoothing']}, EMA of weights {t['ema_momentum']},
   {t['precision']} compute, albumentations on the fly (config below).
@@ -212,9 +260,9 @@ Written by `python -m digitwidget.evaluate` on {card['date']}; do not edit by ha
   backend {card['backend']}.
 - sha256 of {card['model_file']}: `{card['sha256']}`
 
-| seed | validation | test | training time |
-|---:|---:|---:|---:|
-{seeds}
+| seed | training images | validation | test | training time |
+|---:|---:|---:|---:|---:|
+{_seed_table(card)}
 
 Config: `{json.dumps(card['config'])}`
 
@@ -223,30 +271,40 @@ decompressed file: {', '.join(f'{k} `{v[:12]}…`' for k, v in card['data_sha256
 """
 
 
-def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT / "reports"):
-    """Score every run on the test set, ship the best by validation, write reports and card."""
+def score_runs(run_dirs, test):
+    """Each run folder's config.json and test accuracy (reported, never used to choose)."""
     import keras
 
-    from digitwidget.augment import build_augmentation, save_augmentation_grid
     from digitwidget.model import load_model
 
-    (x_train, _), test = load_mnist(data_dir)
     runs = []
     for run_dir in map(Path, run_dirs):
         info = json.loads((run_dir / "config.json").read_text())
         model = load_model(run_dir / "model.keras")
         accuracy = compute_metrics(test[1], predict_probabilities(model, test[0]))["test_accuracy"]
-        print(f"{run_dir}: validation {info['val_accuracy']:.4f}, test {accuracy:.4f}")
+        val = "none held out" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}"
+        print(f"{run_dir}: validation {val}, test {accuracy:.4f}")
         runs.append({"dir": run_dir, "info": info, "test_accuracy": accuracy})
         keras.backend.clear_session()
+    return runs
 
-    shipped = max(runs, key=lambda r: r["info"]["val_accuracy"])
+
+def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT / "reports",
+         validation_run_dirs=()):
+    """Score every run on the test set, ship one (see choose_shipped), write reports and card."""
+    from digitwidget.augment import build_augmentation, save_augmentation_grid
+    from digitwidget.model import load_model
+
+    (x_train, _), test = load_mnist(data_dir)
+    runs = score_runs(run_dirs, test)
+    validation_runs = score_runs(validation_run_dirs, test)
+    shipped, chosen_by = choose_shipped(runs)
     models_dir, reports_dir = Path(models_dir), Path(reports_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     model_path = models_dir / "digit_cnn.keras"
     shutil.copyfile(shipped["dir"] / "model.keras", model_path)
-    histories = {f"seed {r['info']['seed']}": json.loads((r["dir"] / "history.json").read_text())
-                 for r in runs}
+    histories = {run_label(r["info"]): json.loads((r["dir"] / "history.json").read_text())
+                 for r in validation_runs + runs}
     reports_dir.mkdir(parents=True, exist_ok=True)  # every epoch of every seed, kept
     (reports_dir / "history.json").write_text(json.dumps(histories, indent=1) + "\n")
     # the run's own file (the same bytes): the old card beside model_path no longer applies
@@ -254,7 +312,8 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
                              histories)
     save_augmentation_grid(x_train[:8], build_augmentation(shipped["info"]["config"]["augment"]),
                            reports_dir / "augmentations.png")
-    card = write_model_card(model_path, runs, shipped, metrics, models_dir)
+    card = write_model_card(model_path, runs, shipped, metrics, models_dir, chosen_by,
+                            validation_runs)
     print(f"shipped seed {card['shipped_seed']}: test {card['test_accuracy']:.4f}; "
           f"{len(runs)} seeds {card['test_accuracy_mean']:.4f} ± {card['test_accuracy_sd']:.4f}")
     return card
@@ -263,6 +322,8 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
 def main():
     parser = argparse.ArgumentParser(description="Evaluate runs; ship the best by validation.")
     parser.add_argument("--runs", nargs="+", required=True, help="run folders from train.py")
+    parser.add_argument("--validation-runs", nargs="*", default=(),
+                        help="with refit --runs: the held-out-split runs that chose the settings")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--ship", action="store_true",
                         help="copy the best run to models/ and write reports/ and the card")
@@ -271,7 +332,7 @@ def main():
     args = parser.parse_args()
     print(f"MNIST from {find_data(args.data_dir)}")
     if args.ship:
-        ship(args.runs, args.data_dir, args.models, args.reports)
+        ship(args.runs, args.data_dir, args.models, args.reports, args.validation_runs)
     else:
         from digitwidget.model import load_model
         _, test = load_mnist(args.data_dir)

@@ -30,8 +30,12 @@ from digitwidget.model import build_model
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.toml"
 
 
-def load_config(path=DEFAULT_CONFIG, quick=None):
-    """Read a TOML config; in quick mode the [quick] section shrinks data and epochs."""
+def load_config(path=DEFAULT_CONFIG, quick=None, refit=False):
+    """Read a TOML config; in quick mode the [quick] section shrinks data and epochs.
+
+    refit=True keeps every setting (chosen on the validation split) but trains on all
+    60k training images: no validation split is held out, the test set stays untouched.
+    """
     with open(path, "rb") as f:
         cfg = tomllib.load(f)
     if quick is None:
@@ -42,6 +46,10 @@ def load_config(path=DEFAULT_CONFIG, quick=None):
         for key in ("epochs", "batch_size", "warmup_epochs", "ema_momentum",
                     "bn_recalibration_batches"):
             cfg["train"][key] = cfg["quick"][key]
+    cfg["refit"] = bool(refit)
+    if refit:
+        cfg["name"] += "-refit"
+        cfg["data"]["val_size"] = 0
     return cfg
 
 
@@ -126,14 +134,14 @@ def train(cfg, data_dir=None, out_dir="runs/default", seed=None, verbose="auto")
     workers = dict(workers=t["workers"], use_multiprocessing=t["use_multiprocessing"])
     train_batches = MnistBatches(x_tr, y_tr, t["batch_size"], build_augmentation(cfg["augment"]),
                                  shuffle=True, seed=seed, **workers)
-    val_batches = MnistBatches(x_val, y_val, 500)
+    val_batches = MnistBatches(x_val, y_val, 500) if len(x_val) else None
 
     keras.mixed_precision.set_global_policy(t.get("precision", "float32"))
     model = build_model()
     ema = compile_model(model, cfg, len(train_batches))
     log = EpochLog(out_dir / "history.json")
     callbacks = [log, keras.callbacks.ModelCheckpoint(out_dir / "checkpoint.keras")]
-    if ema:  # validate and checkpoint with the averaged weights
+    if ema:  # validate (if there is a split) and checkpoint with the averaged weights
         callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
 
     info = {"seed": seed, "config": cfg, "backend": keras.backend.backend(),
@@ -146,12 +154,13 @@ def train(cfg, data_dir=None, out_dir="runs/default", seed=None, verbose="auto")
               callbacks=callbacks, verbose=verbose)
     if t.get("bn_recalibration_batches", 0):
         recalibrate_batchnorm(model, train_batches, t["bn_recalibration_batches"])
+    if t.get("bn_recalibration_batches", 0) and val_batches:
         info["val_accuracy_before_bn_recalibration"] = log.epochs[-1]["val_accuracy"]
         log.epochs[-1]["val_loss"], log.epochs[-1]["val_accuracy"] = (
             float(v) for v in model.evaluate(val_batches, verbose=0))
         log.save()
     info["train_seconds"] = round(time.perf_counter() - started, 1)
-    info["val_accuracy"] = log.epochs[-1]["val_accuracy"]
+    info["val_accuracy"] = log.epochs[-1].get("val_accuracy")  # None in a refit
     model = float32_copy(model)
     model.save(out_dir / "model.keras")
     (out_dir / "config.json").write_text(json.dumps(info, indent=1))
@@ -212,15 +221,17 @@ def main():
     parser.add_argument("--out", default=None, help="run folder (default runs/<name>-seed<seed>)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="small subset, one short epoch")
+    parser.add_argument("--refit", action="store_true",
+                        help="the same settings on all 60k training images (no validation split)")
     parser.add_argument("--verbose", default="auto", help="Keras fit verbosity: 1 bars, 2 lines")
     args = parser.parse_args()
-    cfg = load_config(args.config, quick=args.quick or None)
+    cfg = load_config(args.config, quick=args.quick or None, refit=args.refit)
     seed = cfg["seed"] if args.seed is None else args.seed
     out = args.out or f"runs/{cfg['name']}-seed{seed}"
     verbose = args.verbose if args.verbose == "auto" else int(args.verbose)
     _, history, info = train(cfg, args.data_dir, out, seed=seed, verbose=verbose)
-    print(f"trained in {info['train_seconds']} s; val accuracy {info['val_accuracy']:.4f}; "
-          f"run folder {out}")
+    val = "none held out" if info["val_accuracy"] is None else f"{info['val_accuracy']:.4f}"
+    print(f"trained in {info['train_seconds']} s; val accuracy {val}; run folder {out}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,8 @@ def test_recipe_times_from_history(tmp_path):
     from training import recipe_from_history
 
     history = {"seed 1": [{"epoch": e, "seconds": 10.0, "val_accuracy": v}
-                          for e, v in enumerate([0.98, 0.994, 0.9951, 0.997], start=1)]}
+                          for e, v in enumerate([0.98, 0.994, 0.9951, 0.997], start=1)],
+               "seed 1, all 60k": [{"epoch": 1, "seconds": 11.0, "accuracy": 0.9}]}
     path = tmp_path / "history.json"
     path.write_text(json.dumps(history))
     assert recipe_from_history(path) == {"seed 1": {

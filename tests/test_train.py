@@ -27,6 +27,25 @@ def test_quick_config_shrinks_the_run():
     assert full["train"]["epochs"] > 10 and full["data"]["val_size"] == 5000
 
 
+def test_refit_trains_on_every_training_image():
+    cfg = load_config(ROOT / "configs" / "default.toml", quick=False, refit=True)
+    assert cfg["refit"] and cfg["data"]["val_size"] == 0 and cfg["name"] == "default-refit"
+    assert cfg["train"] == load_config(ROOT / "configs" / "default.toml")["train"]
+    labels = np.repeat(np.arange(10), 100)
+    (tr, _), (va, _) = split_train_val(np.arange(1000), labels, 0, seed=0)
+    assert len(tr) == 1000 and len(va) == 0
+
+
+@pytest.mark.slow
+def test_quick_refit_has_no_validation_figures(tmp_path):
+    cfg = load_config(ROOT / "configs" / "default.toml", quick=True, refit=True)
+    cfg["train"]["workers"] = 1
+    _, history, info = train(cfg, out_dir=tmp_path, verbose=0)
+    assert info["val_accuracy"] is None and info["val_images"] == 0
+    assert not any(key.startswith("val_") for key in history[0])
+    assert json.loads((tmp_path / "config.json").read_text())["config"]["refit"] is True
+
+
 @pytest.mark.slow
 def test_quick_training_learns_and_writes_its_records(tmp_path):
     cfg = load_config(ROOT / "configs" / "default.toml", quick=True)
