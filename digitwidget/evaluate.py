@@ -320,13 +320,14 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
 
 
 def main():
-    parser = argparse.ArgumentParser(description="Evaluate runs; ship the best by validation.")
+    parser = argparse.ArgumentParser(
+        description="Evaluate runs on MNIST test; with --ship, ship one (see choose_shipped).")
     parser.add_argument("--runs", nargs="+", required=True, help="run folders from train.py")
     parser.add_argument("--validation-runs", nargs="*", default=(),
                         help="with refit --runs: the held-out-split runs that chose the settings")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--ship", action="store_true",
-                        help="copy the best run to models/ and write reports/ and the card")
+                        help="copy the chosen run to models/ and write reports/ and the card")
     parser.add_argument("--reports", default=str(ROOT / "reports"))
     parser.add_argument("--models", default=str(ROOT / "models"))
     args = parser.parse_args()

@@ -1,9 +1,10 @@
 """The shipped model: the file the card describes, scoring what the card says on MNIST test.
 
-The goal of the training issue is 99.70%; the recipe trained on this project's 2-core CPU
-machines reaches 99.62-99.65% (see models/MODEL_CARD.md). Until a model reaching the goal
-lands, this asserts the figure we must beat, the reference project's 99.49%, and that the
-card's figure is the model's true one. Raise REQUIRED to 0.9970 with that model.
+The goal of the training issue is 99.70% (the reference project reports 99.49%); the card
+(models/MODEL_CARD.md) must hold the model's true figure. The shipped model's closest call
+among the test images it gets right is a 0.7-point margin between its top two
+probabilities, far above float differences between machines (1e-7; oneDNN on or off gives
+the same 30 errors), so the goal is asserted exactly.
 """
 
 import json
@@ -16,7 +17,7 @@ from digitwidget.model import SHIPPED_MODEL, load_model
 
 CARD = SHIPPED_MODEL.parent / "model_card.json"
 REFERENCE = 0.9949  # the Gradio reference project's MNIST test accuracy
-REQUIRED = 0.9960
+REQUIRED = 0.9970  # the training issue's goal
 
 
 @pytest.fixture(scope="module")
