@@ -30,7 +30,7 @@ def test_quick_config_shrinks_the_run():
 def test_refit_trains_on_every_training_image():
     cfg = load_config(ROOT / "configs" / "default.toml", quick=False, refit=True)
     assert cfg["refit"] and cfg["data"]["val_size"] == 0 and cfg["name"] == "default-refit"
-    assert cfg["train"] == load_config(ROOT / "configs" / "default.toml")["train"]
+    assert cfg["train"] == load_config(ROOT / "configs" / "default.toml", quick=False)["train"]
     labels = np.repeat(np.arange(10), 100)
     (tr, _), (va, _) = split_train_val(np.arange(1000), labels, 0, seed=0)
     assert len(tr) == 1000 and len(va) == 0
