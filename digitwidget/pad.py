@@ -122,8 +122,7 @@ class DigitPad(widgets.HBox):
             raise ValueError(f"The brush width must be positive; got {width}.")
         self._brush = float(width)
         self.canvas.line_width = self._brush
-        self._picture = Image.new("L", (self.size, self.size), 255)
-        draw_strokes(self._picture, self._strokes, self._brush)
+        self._redraw_picture()
 
     @property
     def strokes(self):
@@ -148,13 +147,19 @@ class DigitPad(widgets.HBox):
     def clear(self):
         """Wipe the canvas and go back to the empty state."""
         self._strokes, self._stroke = [], None
-        self._picture = Image.new("L", (self.size, self.size), 255)
+        self._redraw_picture()
         self._drawing += 1
         with hold_canvas():
             self._paint_background()
         self._say("")
         self._show(None)
         self.prediction = None
+
+    def _redraw_picture(self):
+        """The picture the model reads, rasterised afresh from every finished stroke (a new
+        brush, or Clear); a finished stroke is only added to it."""
+        self._picture = Image.new("L", (self.size, self.size), 255)
+        draw_strokes(self._picture, self._strokes, self._brush)
 
     # --- drawing events from the browser ----------------------------------------------------
 
