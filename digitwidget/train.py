@@ -154,11 +154,11 @@ def train(cfg, data_dir=None, out_dir="runs/default", seed=None, verbose="auto")
               callbacks=callbacks, verbose=verbose)
     if t.get("bn_recalibration_batches", 0):
         recalibrate_batchnorm(model, train_batches, t["bn_recalibration_batches"])
-    if t.get("bn_recalibration_batches", 0) and val_batches:
-        info["val_accuracy_before_bn_recalibration"] = log.epochs[-1]["val_accuracy"]
-        log.epochs[-1]["val_loss"], log.epochs[-1]["val_accuracy"] = (
-            float(v) for v in model.evaluate(val_batches, verbose=0))
-        log.save()
+        if val_batches:
+            info["val_accuracy_before_bn_recalibration"] = log.epochs[-1]["val_accuracy"]
+            log.epochs[-1]["val_loss"], log.epochs[-1]["val_accuracy"] = (
+                float(v) for v in model.evaluate(val_batches, verbose=0))
+            log.save()
     info["train_seconds"] = round(time.perf_counter() - started, 1)
     info["val_accuracy"] = log.epochs[-1].get("val_accuracy")  # None in a refit
     model = float32_copy(model)
