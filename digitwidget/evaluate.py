@@ -179,13 +179,14 @@ def _seed_rows(runs):
              "train_seconds": r["info"]["train_seconds"]} for r in runs]
 
 
-def write_model_card(model_path, runs, shipped, metrics, card_dir, chosen_by=None,
-                     validation_runs=()):
+def write_model_card(model_path, runs, metrics, card_dir, validation_runs=()):
     """models/model_card.json and MODEL_CARD.md, from the figures just measured.
 
+    `metrics` are those of the run choose_shipped picks among `runs` (the one shipped).
     `validation_runs`: the same settings trained with the validation split held out,
     which chose them (listed when the shipped runs are refits on all the data)."""
     accuracies = np.array([r["test_accuracy"] for r in runs])
+    shipped, chosen_by = choose_shipped(runs)
     info = shipped["info"]
     card = {
         "model_file": Path(model_path).name,
@@ -197,7 +198,7 @@ def write_model_card(model_path, runs, shipped, metrics, card_dir, chosen_by=Non
         "input": "(None, 28, 28, 1) float32 in [0, 1], ink 1.0 on background 0.0, MNIST-centred",
         "output": "(None, 10) softmax",
         "shipped_seed": info["seed"],
-        "chosen_by": chosen_by or choose_shipped(runs)[1],
+        "chosen_by": chosen_by,
         "test_accuracy": metrics["test_accuracy"],
         "test_errors": metrics["test_errors"],
         "validation_accuracy": info["val_accuracy"],
@@ -222,11 +223,13 @@ def write_model_card(model_path, runs, shipped, metrics, card_dir, chosen_by=Non
 
 
 def _seed_table(card):
+    """The held-out-split runs (if any), then the seeds of the shipped config."""
+    marks = [""] * len(card["validation_runs"]) + [
+        " (shipped)" if s["seed"] == card["shipped_seed"] else "" for s in card["seeds"]]
     rows = []
-    for s in card["validation_runs"] + card["seeds"]:
+    for s, mark in zip(card["validation_runs"] + card["seeds"], marks):
         val = "–" if s["validation_accuracy"] is None else f"{s['validation_accuracy']:.2%}"
-        shipped = " (shipped)" if s in card["seeds"] and s["seed"] == card["shipped_seed"] else ""
-        rows.append(f"| {s['seed']}{shipped} | {s['train_images']:,} | {val} "
+        rows.append(f"| {s['seed']}{mark} | {s['train_images']:,} | {val} "
                     f"| {s['test_accuracy']:.2%} | {s['train_seconds'] / 60:.1f} min |")
     return "\n".join(rows)
 
@@ -298,7 +301,7 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
     (x_train, _), test = load_mnist(data_dir)
     runs = score_runs(run_dirs, test)
     validation_runs = score_runs(validation_run_dirs, test)
-    shipped, chosen_by = choose_shipped(runs)
+    shipped, _ = choose_shipped(runs)
     models_dir, reports_dir = Path(models_dir), Path(reports_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     model_path = models_dir / "digit_cnn.keras"
@@ -312,8 +315,7 @@ def ship(run_dirs, data_dir=None, models_dir=ROOT / "models", reports_dir=ROOT /
                              histories)
     save_augmentation_grid(x_train[:8], build_augmentation(shipped["info"]["config"]["augment"]),
                            reports_dir / "augmentations.png")
-    card = write_model_card(model_path, runs, shipped, metrics, models_dir, chosen_by,
-                            validation_runs)
+    card = write_model_card(model_path, runs, metrics, models_dir, validation_runs)
     print(f"shipped seed {card['shipped_seed']}: test {card['test_accuracy']:.4f}; "
           f"{len(runs)} seeds {card['test_accuracy_mean']:.4f} ± {card['test_accuracy_sd']:.4f}")
     return card

@@ -52,9 +52,8 @@ def test_model_card_records_the_file_and_the_seeds(tmp_path):
                                  "precision": "float32"}}}
     runs = [{"info": dict(info, seed=s, val_accuracy=v), "test_accuracy": t}
             for s, v, t in ((1, 0.995, 0.9970), (2, 0.996, 0.9974), (3, 0.994, 0.9972))]
-    card = write_model_card(model_path, runs, runs[1], {"parameters": 468_202,
-                                                         "test_accuracy": 0.9974,
-                                                         "test_errors": 26}, tmp_path)
+    card = write_model_card(model_path, runs, {"parameters": 468_202, "test_accuracy": 0.9974,
+                                               "test_errors": 26}, tmp_path)
     assert card["sha256"] == sha256_file(model_path)
     assert abs(card["test_accuracy_mean"] - 0.9972) < 1e-9
     assert abs(card["test_accuracy_sd"] - 0.0002) < 1e-9
@@ -80,10 +79,8 @@ def test_a_refit_ships_the_configs_seed_and_lists_the_runs_that_chose_its_settin
     shipped, chosen_by = choose_shipped(runs)
     assert shipped["info"]["seed"] == 1  # the config's seed, not the best on test (seed 3)
     assert "named before training" in chosen_by
-    card = write_model_card(model_path, runs, shipped, {"parameters": 468_202,
-                                                         "test_accuracy": 0.9971,
-                                                         "test_errors": 29}, tmp_path,
-                            chosen_by, held_out)
+    card = write_model_card(model_path, runs, {"parameters": 468_202, "test_accuracy": 0.9971,
+                                               "test_errors": 29}, tmp_path, held_out)
     assert card["validation_runs"][0]["validation_accuracy"] == 0.9968
     assert card["seeds"][1]["validation_accuracy"] is None
     text = (tmp_path / "MODEL_CARD.md").read_text()
