@@ -116,8 +116,7 @@ def show(result):
     """A Prediction, None (nothing yet) or an error message, as the four outputs:
     answer (HTML), bar chart (Plotly), 28x28 preview (PIL) and details (a dict, for APIs)."""
     if isinstance(result, str):
-        details = {"digit": None, "confidence": 0.0, "confident": False, "reason": result,
-                   "probabilities": {str(d): 0.0 for d in range(10)}}
+        details = _no_answer(result)
         return _answer(details, error=True), _chart(details), _preview(None), details
     details = _details(result)
     model_input = None if result is None else result.model_input
@@ -127,12 +126,17 @@ def show(result):
 def _details(prediction):
     """What a program calling the API needs, in plain JSON types."""
     if prediction is None:
-        return {"digit": None, "confidence": 0.0, "confident": False, "reason": EMPTY,
-                "probabilities": {str(d): 0.0 for d in range(10)}}
+        return _no_answer(EMPTY)
     return {"digit": prediction.digit, "confidence": round(prediction.confidence, 4),
             "confident": prediction.confident, "reason": prediction.reason,
             "probabilities": {str(d): round(float(p), 4)
                               for d, p in enumerate(prediction.probabilities)}}
+
+
+def _no_answer(reason):
+    """The details when there is no digit to give: nothing drawn yet, or an error."""
+    return {"digit": None, "confidence": 0.0, "confident": False, "reason": reason,
+            "probabilities": {str(d): 0.0 for d in range(10)}}
 
 
 def _answer(details, model_input=None, error=False):
