@@ -14,7 +14,6 @@ widget messages -> the DOM updated, without Playwright's polling in it.
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ import numpy as np
 from common import ROOT, real_drawings, save, summary
 
 sys.path.insert(0, str(ROOT / "tests"))
-from test_browser import CHROMIUM, CHROMIUM_ARGS, jupyterlab, open_demo  # noqa: E402
+from test_browser import CHROMIUM, CHROMIUM_ARGS, jupyterlab, open_demo, replay  # noqa: E402
 
 MOVE_EVERY = 0.008  # seconds between mouse moves: a 125 Hz mouse
 
@@ -48,20 +47,6 @@ LATEST = """(n) => {
 }"""
 
 
-def draw_stroke(page, canvas, stroke, side=280):
-    """One stroke with the real mouse, moves paced like a real mouse's, canvas px -> page."""
-    box = canvas.bounding_box()
-    scale_x, scale_y = box["width"] / side, box["height"] / side
-    points = [(float(box["x"] + x * scale_x), float(box["y"] + y * scale_y)) for x, y in stroke]
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for x, y in points[1:]:
-        time.sleep(MOVE_EVERY)
-        page.mouse.move(x, y)
-    time.sleep(MOVE_EVERY)
-    page.mouse.up()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer digits")
@@ -84,7 +69,7 @@ def main():
             expect(answer).to_contain_text("Draw a digit")
             canvas.scroll_into_view_if_needed()
             for k, stroke in enumerate(strokes, start=1):
-                draw_stroke(page, canvas, stroke)
+                replay(page, canvas, [stroke], pace=MOVE_EVERY)
                 expect(answer.locator(f"[data-strokes='{k}']")).to_be_visible(timeout=20_000)
                 latencies.append(page.evaluate(LATEST, k) / 1e3)
             right += answer.locator(".digitpad-digit").inner_text().strip() == str(label)

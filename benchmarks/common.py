@@ -9,7 +9,6 @@ import datetime
 import json
 import os
 import platform
-import resource
 import sys
 import time
 from pathlib import Path
@@ -56,17 +55,6 @@ def summary(times):
     """p50 and p95 in milliseconds, and how many calls they rest on."""
     return {"p50_ms": round(float(np.percentile(times, 50)) * 1e3, 3),
             "p95_ms": round(float(np.percentile(times, 95)) * 1e3, 3), "calls": len(times)}
-
-
-def rss_mib():
-    """This process's resident memory now, in MiB (Linux), else its peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def real_drawings(n, side, seed=0):

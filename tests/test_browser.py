@@ -135,8 +135,9 @@ def on_canvas(strokes, side=280, height=0.65):
     return [(s - lo) * scale + shift for s in strokes]
 
 
-def replay(page, canvas, strokes, side=280):
-    """Draw strokes with the real mouse, mapping canvas pixels to the page."""
+def replay(page, canvas, strokes, side=280, pace=0.0):
+    """Draw strokes with the real mouse, mapping canvas pixels to the page. `pace`: seconds
+    before each move and the mouse-up, as a real mouse reports them (0: all at once)."""
     box = canvas.bounding_box()
     to_page = lambda x, y: (float(box["x"] + x * box["width"] / side),  # noqa: E731
                             float(box["y"] + y * box["height"] / side))
@@ -144,7 +145,9 @@ def replay(page, canvas, strokes, side=280):
         page.mouse.move(*to_page(*stroke[0]))
         page.mouse.down()
         for x, y in stroke[1:]:
+            time.sleep(pace)
             page.mouse.move(*to_page(x, y))
+        time.sleep(pace)
         page.mouse.up()
 
 
