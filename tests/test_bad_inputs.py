@@ -19,7 +19,6 @@ from digitwidget.preprocess import MAX_SIDE, rasterise
 SEVEN = [[(60, 50), (220, 50), (120, 240)], [(90, 140), (180, 140)]]
 
 
-
 @pytest.fixture(scope="module")
 def drawing():
     """A black-on-white 7, uint8 (280, 280)."""

@@ -36,7 +36,6 @@ def browser_stroke(pad, points, touch=False, end="mouse_up"):
     send({"event": end, "x": x, "y": y})
 
 
-
 @pytest.fixture
 def pad(predictor):
     return DigitPad(predictor)

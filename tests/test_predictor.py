@@ -19,7 +19,6 @@ def seven(size=280):
     return rasterise([[(60, 50), (220, 50), (120, 240)], [(90, 140), (180, 140)]], size, 16)
 
 
-
 @pytest.fixture(scope="module")
 def trained():
     if not SHIPPED_MODEL.exists():

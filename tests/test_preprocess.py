@@ -1,6 +1,5 @@
 """Preprocessing: drawings and pictures of all kinds to the MNIST-like 28x28 input."""
 
-
 import numpy as np
 import pytest
 from hypothesis import given, settings

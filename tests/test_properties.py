@@ -18,7 +18,6 @@ BOOLS = arrays(np.bool_, SHAPES)
 ANY_ARRAY = st.one_of(UINT8, FLOATS, BOOLS)
 
 
-
 def check_prediction(r):
     p = r.probabilities
     assert p.shape == (10,) and p.dtype == np.float32 and np.isfinite(p).all()
